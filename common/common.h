@@ -122,4 +122,18 @@ void vms_proc_result_free(struct vms_proc_result *r);
 
 double vms_now_ms(void); /* CLOCK_MONOTONIC in milliseconds */
 
+/* ---- BPF loading (libbpf) ------------------------------------------------------- */
+
+enum vms_load_result {
+	VMS_LOAD_OK = 0,	/* every program in the object was accepted by the verifier */
+	VMS_LOAD_REJECTED = 1,	/* the verifier (or libbpf) rejected it: see log */
+	VMS_LOAD_REFUSED = 2,	/* this machine does not allow loading (EPERM, no BPF...) */
+	VMS_LOAD_ERROR = 3,	/* the object could not be opened or parsed */
+};
+
+/* Opens the object with libbpf, loads it into the running kernel (maps created, programs
+ * verified), then unloads everything. *log receives libbpf's and the verifier's messages
+ * (owned, NUL-terminated, never NULL). */
+enum vms_load_result vms_bpf_load_object(const char *obj_path, char **log);
+
 #endif

@@ -1,0 +1,71 @@
+/* BTF to C with libbpf's btf_dump, framed exactly as `bpftool btf dump file F format c`
+ * frames it (bpftool 7.x: include guard, then the preserve_access_index pragma block), so a
+ * header made here and one made by bpftool are the same bytes. */
+#include <bpf/btf.h>
+#include <bpf/libbpf.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "extract/extract.h"
+
+static void append_printf(void *ctx, const char *fmt, va_list args)
+{
+	struct vms_buf *b = ctx;
+	va_list ap;
+	va_copy(ap, args);
+	int n = vsnprintf(NULL, 0, fmt, ap);
+	va_end(ap);
+	if (n <= 0)
+		return;
+	char *tmp = vms_xmalloc((size_t)n + 1);
+	vsnprintf(tmp, (size_t)n + 1, fmt, args);
+	vms_buf_append(b, tmp, (size_t)n);
+	free(tmp);
+}
+
+int vms_btf_to_c(const char *btf_path, char **out, size_t *out_len, struct vms_diags *d)
+{
+	FILE *probe = fopen(btf_path, "rb");
+	if (!probe) {
+		vms_diag_add(d, VMS_ERROR, btf_path, 0, 0, "cannot read BTF: %s", strerror(errno));
+		return -1;
+	}
+	fclose(probe);
+	struct btf *btf = btf__parse(btf_path, NULL);
+	if (!btf) {
+		vms_diag_add(d, VMS_ERROR, btf_path, 0, 0,
+			     "not raw BTF nor an ELF file with a .BTF section (%s)", strerror(errno));
+		return -1;
+	}
+	struct vms_buf b = { 0 };
+	struct btf_dump *dump = btf_dump__new(btf, append_printf, &b, NULL);
+	if (!dump) {
+		vms_diag_add(d, VMS_ERROR, btf_path, 0, 0, "libbpf cannot dump this BTF (%s)",
+			     strerror(errno));
+		btf__free(btf);
+		return -1;
+	}
+	vms_buf_puts(&b, "#ifndef __VMLINUX_H__\n#define __VMLINUX_H__\n\n"
+			 "#ifndef BPF_NO_PRESERVE_ACCESS_INDEX\n"
+			 "#pragma clang attribute push (__attribute__((preserve_access_index)), apply_to = record)\n"
+			 "#endif\n\n");
+	int err = 0;
+	__u32 n = btf__type_cnt(btf);
+	for (__u32 id = 1; id < n && !err; id++)
+		err = btf_dump__dump_type(dump, id);
+	vms_buf_puts(&b, "#ifndef BPF_NO_PRESERVE_ACCESS_INDEX\n#pragma clang attribute pop\n#endif\n\n"
+			 "#endif /* __VMLINUX_H__ */\n");
+	btf_dump__free(dump);
+	btf__free(btf);
+	if (err) {
+		vms_diag_add(d, VMS_ERROR, btf_path, 0, 0, "libbpf failed to dump BTF type: %s",
+			     strerror(-err));
+		vms_buf_free(&b);
+		return -1;
+	}
+	*out_len = b.len;
+	*out = vms_buf_steal(&b);
+	return 0;
+}

@@ -1,0 +1,17 @@
+/* Internal: decomposes a clang type into the header declarations it names and how much of
+ * each it needs. Shared by the graph builder and the program-use collector. */
+#ifndef VMSLIM_EXTRACT_TYPEWALK_H
+#define VMSLIM_EXTRACT_TYPEWALK_H
+
+#include "extract/internal.h"
+
+struct typewalk {
+	const struct graph *g;
+	CXFile header;
+	uint8_t ptr_need;	/* need for pointer targets and prototype types */
+	void (*add)(struct typewalk *tw, int64_t chunk, uint8_t need);
+};
+
+void typewalk_type(struct typewalk *tw, CXType t, uint8_t value_need);
+
+#endif
