@@ -62,13 +62,13 @@ int cmd_verify(int argc, char **argv)
 		default: usage(stderr); return VMS_EXIT_USAGE;
 		}
 	}
+	if (optind < argc && strcmp(argv[optind - 1], "--")) {
+		cli_error("verify", "unexpected argument '%s' (clang arguments go after --)", argv[optind]);
+		return VMS_EXIT_USAGE;
+	}
 	if (!o.program || !o.full_header || !o.slim_header) {
 		cli_error("verify", "need PROG.c, --header FULL and --slim SLIM");
 		usage(stderr);
-		return VMS_EXIT_USAGE;
-	}
-	if (optind < argc && strcmp(argv[optind - 1], "--")) {
-		cli_error("verify", "unexpected argument '%s' (clang arguments go after --)", argv[optind]);
 		return VMS_EXIT_USAGE;
 	}
 	o.clang_args = (const char *const *)(argv + optind);

@@ -151,6 +151,29 @@ int parse_header_alone(CXIndex idx, const char *header, struct parsed *p, struct
 	return rc;
 }
 
+struct find_inclusion {
+	CXFile want;
+	int found;
+};
+
+static void inclusion_visitor(CXFile included, CXSourceLocation *stack, unsigned depth,
+			      CXClientData data)
+{
+	(void)stack, (void)depth;
+	struct find_inclusion *f = data;
+	if (clang_File_isEqual(included, f->want))
+		f->found = 1;
+}
+
+/* clang_getFile() finds any file on disk, so ask which files the unit really included */
+static int tu_includes(CXTranslationUnit tu, CXFile f)
+{
+	struct find_inclusion fi = { .want = f };
+	if (f)
+		clang_getInclusions(tu, inclusion_visitor, &fi);
+	return fi.found;
+}
+
 int parse_program(CXIndex idx, const char *program, const char *header,
 		  const char *const *clang_args, struct parsed *p, struct vms_diags *d)
 {
@@ -175,8 +198,10 @@ int parse_program(CXIndex idx, const char *program, const char *header,
 	char *link1 = vms_xasprintf("%s/vmlinux.h", p->temp_dir);
 	char *link2 = vms_xasprintf("%s/%s", p->temp_dir, vms_basename(header));
 	p->header = clang_getFile(p->tu, link1);
-	if (!p->header)
+	if (!tu_includes(p->tu, p->header))
 		p->header = clang_getFile(p->tu, link2);
+	if (!tu_includes(p->tu, p->header))
+		p->header = NULL;
 	free(link1), free(link2);
 	if (!p->header) {
 		vms_diag_add(d, VMS_ERROR, program, 0, 0,
