@@ -1,12 +1,113 @@
+/* vmslim cc: a drop-in for clang. A BPF compile of a program that includes vmlinux.h up
+ * front goes through the PCH path; everything else — and anything the PCH path cannot
+ * handle — is exec'd as is, so the result is clang's, exit code and output included. */
+#include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
 
 #include "cli/cli.h"
+#include "pch/pch.h"
 
-/* placeholder until its issue lands */
+static void usage(FILE *out)
+{
+	fprintf(out,
+		"usage: vmslim cc [--clang PATH] [--cache-dir DIR] [--verbose] CLANG ARGUMENTS\n"
+		"\n"
+		"Use in Makefiles as CLANG=\"vmslim cc\" or CC=\"vmslim cc\". A compile with\n"
+		"-target bpf (or --target=bpf), -c and one C source whose #include \"vmlinux.h\"\n"
+		"comes first (after comments and #defines) is built with a cached, always-fresh\n"
+		"PCH of the header it finds; -MD/-MMD/-MF/-MT/-MQ keep working and the dependency\n"
+		"file names the real header. Anything else runs clang unchanged.\n"
+		"\n"
+		"The options above are vmslim's and must come first. Environment: VMSLIM_CLANG\n"
+		"(compiler), VMSLIM_CC_VERBOSE=1 (like --verbose), XDG_CACHE_HOME.\n");
+}
+
+static int exec_clang(const char *clang, int argc, char **argv)
+{
+	char **av = calloc((size_t)argc + 2, sizeof(*av));
+	if (!av)
+		abort();
+	av[0] = (char *)clang;
+	for (int i = 0; i < argc; i++)
+		av[i + 1] = argv[i];
+	fflush(NULL);
+	execvp(clang, av);
+	fprintf(stderr, "vmslim cc: cannot run %s: %s\n", clang, strerror(errno));
+	free(av);
+	return errno == ENOENT ? 127 : 126;
+}
+
 int cmd_cc(int argc, char **argv)
 {
-	(void)argc;
-	(void)argv;
-	cli_error("cc", "not implemented yet");
-	return VMS_EXIT_FAIL;
+	const char *clang = NULL, *cache = NULL;
+	const char *env_v = getenv("VMSLIM_CC_VERBOSE");
+	int verbose = env_v && *env_v && strcmp(env_v, "0");
+	int i = 1;
+	/* only leading options are vmslim's; the rest belongs to clang, untouched */
+	for (; i < argc; i++) {
+		const char *a = argv[i];
+		if (!strcmp(a, "--clang") && i + 1 < argc)
+			clang = argv[++i];
+		else if (!strncmp(a, "--clang=", 8))
+			clang = a + 8;
+		else if (!strcmp(a, "--cache-dir") && i + 1 < argc)
+			cache = argv[++i];
+		else if (!strncmp(a, "--cache-dir=", 12))
+			cache = a + 12;
+		else if (!strcmp(a, "--verbose"))
+			verbose = 1;
+		else
+			break;
+	}
+	if (i == argc - 1 && !strcmp(argv[i], "--help")) {
+		usage(stdout);
+		return VMS_EXIT_OK;
+	}
+	clang = vms_clang_default(clang);
+	int nargs = argc - i;
+	char **args = argv + i;
+
+	struct vms_cc_plan plan;
+	vms_cc_plan(nargs, args, &plan);
+	if (!plan.is_bpf_compile) {
+		if (verbose)
+			fprintf(stderr, "vmslim cc: passing through to %s: %s\n", clang, plan.why_not);
+		vms_cc_plan_free(&plan);
+		return exec_clang(clang, nargs, args);
+	}
+	struct vms_build_opts o = {
+		.source = plan.source, .output = plan.output,
+		.flags = (const char *const *)plan.flags.v, .clang = clang, .cache_dir = cache,
+		.raw_flags = 1, .dep_file = plan.dep_file,
+		.dep_flags = (const char *const *)plan.dep_flags.v, .require_pch = 1,
+	};
+	struct vms_diags d = { 0 };
+	struct vms_build_result r;
+	int rc = vms_build(&o, &r, &d);
+	/* On a compile error the plain clang reruns it: its messages then are exactly clang's
+	 * (no PCH in the include stacks), which a drop-in owes the user; errors are the slow
+	 * path anyway. */
+	if (rc == 0) {
+		fputs(r.clang_stderr, stderr);
+		if (verbose)
+			fprintf(stderr, "vmslim cc: %s (pch %.1f ms, compile %.1f ms)\n", r.mode,
+				r.pch_ms, r.compile_ms);
+		int code = r.clang_exit;
+		vms_build_result_free(&r);
+		vms_diags_free(&d);
+		vms_cc_plan_free(&plan);
+		return code;
+	}
+	/* the PCH path does not apply or broke: clang decides, exactly as without us */
+	if (verbose) {
+		vms_diags_print(stderr, &d);
+		fprintf(stderr, "vmslim cc: passing through to %s: %s\n", clang, r.mode);
+	}
+	vms_build_result_free(&r);
+	vms_diags_free(&d);
+	vms_cc_plan_free(&plan);
+	return exec_clang(clang, nargs, args);
 }

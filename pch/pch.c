@@ -1,0 +1,631 @@
+/* PCH + manifest: build once, check on every use, rebuild atomically.
+ *
+ * Clang itself validates a PCH only partly: it notices a header whose size or mtime moved
+ * (we turn the mtime check off, see below) and a different clang major version, but it
+ * silently accepts a PCH built with a -D the current compile lacks, and it cannot notice
+ * a same-sized edit or a corrupted byte in the PCH. The manifest closes those holes. It
+ * records, one item per line:
+ *   - the compiler identity (resolved path + `--version` hash, see compiler.c),
+ *   - the normalized flags the PCH was built with (flags.c) and whether -gmodules was on,
+ *   - the header's path and the xxh3-128 of its bytes, and of every file it includes (the
+ *     dependency list comes from clang's own -MD output during the PCH build),
+ *   - the PCH's size, mtime and xxh3-128,
+ * and ends with a checksum of all preceding bytes, so a truncated or damaged manifest is
+ * recognized as such instead of parsed. A PCH is used only when every recorded item
+ * matches the world as it is now; anything else rebuilds it.
+ *
+ * Concurrency: each PCH has a lock file beside it. Checkers hold it shared (and vms_build
+ * keeps holding it while clang reads the PCH); a rebuild takes it exclusively, re-checks
+ * (another process may just have rebuilt it), builds into a temporary file, renames it
+ * into place and then writes the manifest. The old manifest is removed before the new
+ * PCH is renamed in, so a crash at any point leaves either a consistent pair or no
+ * manifest (which means "rebuild"). Eight builders on an empty cache therefore run clang
+ * once for the PCH and then all compile against it.
+ *
+ * The PCH is built with -fno-pch-timestamp: clang then no longer rejects a PCH because
+ * the header was merely touched (`make` does that), which the content hashes cover. */
+#include "pch/internal.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+/* ---- hashing files ---- */
+
+static int hash_file(const char *path, struct vms_hash128 *h, struct stat *st_out)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	struct stat st;
+	if (fstat(fd, &st) < 0) {
+		int e = errno;
+		close(fd);
+		return -e;
+	}
+	if (st.st_size == 0) {
+		*h = vms_hash128("", 0);
+	} else {
+		void *m = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
+		if (m == MAP_FAILED) {
+			int e = errno;
+			close(fd);
+			return -e;
+		}
+		*h = vms_hash128(m, (size_t)st.st_size);
+		munmap(m, (size_t)st.st_size);
+	}
+	close(fd);
+	if (st_out)
+		*st_out = st;
+	return 0;
+}
+
+static void hex(struct vms_hash128 h, char out[33])
+{
+	vms_hash128_hex(h, out);
+}
+
+/* ---- the manifest ---- */
+
+struct manifest {
+	char *clang_path;
+	char clang_id[33];
+	int gmodules;
+	struct vms_argv flags;
+	struct vms_argv files;		/* [0] is the header, then its dependencies */
+	char (*file_hash)[33];
+	long long pch_size;
+	long long pch_mtime_sec, pch_mtime_nsec;
+	char pch_hash[33];
+};
+
+static void manifest_free(struct manifest *m)
+{
+	free(m->clang_path);
+	vms_argv_free(&m->flags);
+	vms_argv_free(&m->files);
+	free(m->file_hash);
+	memset(m, 0, sizeof(*m));
+}
+
+static void manifest_add_file(struct manifest *m, const char *path, const char *h)
+{
+	vms_argv_push(&m->files, path);
+	m->file_hash = vms_xrealloc(m->file_hash, m->files.n * sizeof(*m->file_hash));
+	snprintf(m->file_hash[m->files.n - 1], 33, "%s", h);
+}
+
+static char *manifest_format(const struct manifest *m, const struct vms_compiler *c)
+{
+	struct vms_buf b = { 0 };
+	vms_buf_printf(&b, "vmslim-pch-manifest %d\n", VMS_PCH_FORMAT);
+	vms_buf_puts(&b, "clang ");
+	pch_escape(&b, m->clang_path);
+	vms_buf_printf(&b, "\nclang-id %s\n", m->clang_id);
+	if (c) {
+		/* for people reading the manifest; the id above is what is compared */
+		const char *nl = strchr(c->version, '\n');
+		char *first = vms_xstrndup(c->version, nl ? (size_t)(nl - c->version) : strlen(c->version));
+		vms_buf_puts(&b, "clang-version ");
+		pch_escape(&b, first);
+		vms_buf_puts(&b, "\n");
+		free(first);
+	}
+	vms_buf_printf(&b, "gmodules %d\n", m->gmodules);
+	for (size_t i = 0; i < m->flags.n; i++) {
+		vms_buf_puts(&b, "flag ");
+		pch_escape(&b, m->flags.v[i]);
+		vms_buf_puts(&b, "\n");
+	}
+	for (size_t i = 0; i < m->files.n; i++) {
+		vms_buf_puts(&b, i ? "dep " : "header ");
+		pch_escape(&b, m->files.v[i]);
+		vms_buf_printf(&b, " %s\n", m->file_hash[i]);
+	}
+	vms_buf_printf(&b, "pch-size %lld\npch-mtime %lld.%09lld\npch-hash %s\n", m->pch_size,
+		       m->pch_mtime_sec, m->pch_mtime_nsec, m->pch_hash);
+	char sum[33];
+	hex(vms_hash128(b.data, b.len), sum);
+	vms_buf_printf(&b, "end %s\n", sum);
+	return vms_buf_steal(&b);
+}
+
+/* 0 ok, -1 with *why (owned) when the text is not a complete, intact manifest. */
+static int manifest_parse(const char *text, size_t len, struct manifest *m, char **why)
+{
+	memset(m, 0, sizeof(*m));
+	const char *end = NULL;
+	/* the checksum line is the last one; find it from the back */
+	if (len < 38 || text[len - 1] != '\n') {
+		*why = vms_xstrdup("manifest truncated");
+		return -1;
+	}
+	for (const char *p = text + len - 2; p >= text; p--)
+		if (p == text || p[-1] == '\n') {
+			end = p;
+			break;
+		}
+	char want[33];
+	hex(vms_hash128(text, (size_t)(end - text)), want);
+	if (strncmp(end, "end ", 4) || strncmp(end + 4, want, 32) || end[36] != '\n') {
+		*why = vms_xstrdup(strncmp(end, "end ", 4) ? "manifest truncated"
+							: "manifest checksum mismatch (corrupted)");
+		return -1;
+	}
+	int version = -1, have_pch = 0;
+	const char *line = text;
+	while (line < end) {
+		const char *nl = memchr(line, '\n', (size_t)(end - line));
+		char *l = vms_xstrndup(line, (size_t)(nl - line));
+		line = nl + 1;
+		char *sp = strchr(l, ' ');
+		char *val = sp ? sp + 1 : (char *)"";
+		if (sp)
+			*sp = 0;
+		if (!strcmp(l, "vmslim-pch-manifest")) {
+			version = atoi(val);
+		} else if (!strcmp(l, "clang")) {
+			free(m->clang_path);
+			m->clang_path = pch_unescape(val);
+		} else if (!strcmp(l, "clang-id")) {
+			snprintf(m->clang_id, sizeof(m->clang_id), "%s", val);
+		} else if (!strcmp(l, "gmodules")) {
+			m->gmodules = atoi(val);
+		} else if (!strcmp(l, "flag")) {
+			char *f = pch_unescape(val);
+			vms_argv_push(&m->flags, f);
+			free(f);
+		} else if (!strcmp(l, "header") || !strcmp(l, "dep")) {
+			char *h = strrchr(val, ' ');
+			if (h) {
+				*h = 0;
+				char *p = pch_unescape(val);
+				manifest_add_file(m, p, h + 1);
+				free(p);
+			}
+		} else if (!strcmp(l, "pch-size")) {
+			m->pch_size = atoll(val);
+		} else if (!strcmp(l, "pch-mtime")) {
+			char *dot = strchr(val, '.');
+			m->pch_mtime_sec = atoll(val);
+			m->pch_mtime_nsec = dot ? atoll(dot + 1) : 0;
+		} else if (!strcmp(l, "pch-hash")) {
+			snprintf(m->pch_hash, sizeof(m->pch_hash), "%s", val);
+			have_pch = 1;
+		}
+		free(l);
+	}
+	if (version != VMS_PCH_FORMAT || !m->clang_path || !m->files.n || !have_pch) {
+		*why = vms_xasprintf(version != VMS_PCH_FORMAT ? "manifest format %d, expected %d"
+							       : "manifest incomplete",
+				     version, VMS_PCH_FORMAT);
+		manifest_free(m);
+		return -1;
+	}
+	return 0;
+}
+
+/* ---- what the caller wants ---- */
+
+struct want {
+	const struct vms_compiler *cc;
+	char *header;			/* absolute */
+	struct vms_argv flags;		/* normalized */
+	int gmodules;
+	char *pch, *manifest, *lock;
+	int trust_pch_bytes;
+};
+
+static int argv_equal(const struct vms_argv *a, const struct vms_argv *b)
+{
+	if (a->n != b->n)
+		return 0;
+	for (size_t i = 0; i < a->n; i++)
+		if (strcmp(a->v[i], b->v[i]))
+			return 0;
+	return 1;
+}
+
+/* 1 fresh, 0 stale (*why owned). */
+static int check_fresh(const struct want *w, char **why)
+{
+	char *text;
+	size_t len;
+	int rc = vms_read_file(w->manifest, &text, &len);
+	if (rc < 0) {
+		*why = vms_xstrdup(rc == -ENOENT ? "no PCH yet" : "manifest unreadable");
+		return 0;
+	}
+	struct manifest m;
+	rc = manifest_parse(text, len, &m, why);
+	free(text);
+	if (rc < 0)
+		return 0;
+	int fresh = 0;
+	if (strcmp(m.clang_id, w->cc->id_hex) || strcmp(m.clang_path, w->cc->path)) {
+		*why = vms_xasprintf("compiler changed (%s -> %s)", m.clang_path, w->cc->path);
+		goto out;
+	}
+	if (m.gmodules != w->gmodules) {
+		*why = vms_xstrdup("-gmodules setting changed");
+		goto out;
+	}
+	if (!argv_equal(&m.flags, &w->flags)) {
+		*why = vms_xstrdup("flags changed");
+		goto out;
+	}
+	if (strcmp(m.files.v[0], w->header)) {
+		*why = vms_xasprintf("header path changed (%s -> %s)", m.files.v[0], w->header);
+		goto out;
+	}
+	for (size_t i = 0; i < m.files.n; i++) {
+		struct vms_hash128 h;
+		char hx[33];
+		if (hash_file(m.files.v[i], &h, NULL) < 0) {
+			*why = vms_xasprintf("%s %s is gone", i ? "dependency" : "header", m.files.v[i]);
+			goto out;
+		}
+		hex(h, hx);
+		if (strcmp(hx, m.file_hash[i])) {
+			*why = vms_xasprintf("%s %s changed", i ? "dependency" : "header", m.files.v[i]);
+			goto out;
+		}
+	}
+	struct stat st;
+	if (stat(w->pch, &st) < 0) {
+		*why = vms_xstrdup("PCH missing");
+		goto out;
+	}
+	if ((long long)st.st_size != m.pch_size) {
+		*why = vms_xasprintf("PCH size %lld, manifest says %lld (truncated or replaced)",
+				     (long long)st.st_size, m.pch_size);
+		goto out;
+	}
+	if (!(w->trust_pch_bytes && st.st_mtim.tv_sec == m.pch_mtime_sec &&
+	      st.st_mtim.tv_nsec == m.pch_mtime_nsec)) {
+		struct vms_hash128 h;
+		char hx[33];
+		if (hash_file(w->pch, &h, NULL) < 0) {
+			*why = vms_xstrdup("PCH unreadable");
+			goto out;
+		}
+		hex(h, hx);
+		if (strcmp(hx, m.pch_hash)) {
+			*why = vms_xstrdup("PCH checksum mismatch (corrupted)");
+			goto out;
+		}
+	}
+	fresh = 1;
+out:
+	manifest_free(&m);
+	return fresh;
+}
+
+/* Reads a Make dependency file (clang -MD) into paths, skipping the target. */
+static void parse_depfile(const char *text, struct vms_argv *out)
+{
+	struct vms_buf tok = { 0 };
+	int seen_target = 0;
+	for (const char *p = text;; p++) {
+		int sep = !*p || *p == ' ' || *p == '\t' || *p == '\n' || *p == '\r';
+		if (*p == '\\' && (p[1] == '\n' || (p[1] == '\r' && p[2] == '\n'))) {
+			p += p[1] == '\r' ? 2 : 1;
+			sep = 1;
+		} else if (*p == '\\' && (p[1] == ' ' || p[1] == '#' || p[1] == '\\')) {
+			vms_buf_append(&tok, p + 1, 1);
+			p++;
+			continue;
+		} else if (*p == '$' && p[1] == '$') {
+			vms_buf_append(&tok, "$", 1);
+			p++;
+			continue;
+		}
+		if (!sep) {
+			vms_buf_append(&tok, p, 1);
+			continue;
+		}
+		if (tok.len) {
+			if (!seen_target && tok.data[tok.len - 1] == ':') {
+				seen_target = 1;
+			} else if (seen_target && strcmp(tok.data, ":")) {
+				char *abs = pch_abspath(tok.data);
+				vms_argv_push(out, abs);
+				free(abs);
+			} else if (!strcmp(tok.data, ":")) {
+				seen_target = 1;
+			}
+			vms_buf_free(&tok);
+		}
+		if (!*p)
+			break;
+	}
+	vms_buf_free(&tok);
+}
+
+/* Runs clang to build the PCH into a temporary file, then installs PCH and manifest. */
+static int build_pch(const struct want *w, struct vms_pch_info *info, struct vms_diags *d)
+{
+	double t0 = vms_now_ms();
+	char *tmp = vms_xasprintf("%s.tmp.XXXXXX", w->pch);
+	char *tmpd = vms_xasprintf("%s.d.tmp.XXXXXX", w->pch);
+	int fd1 = mkostemp(tmp, O_CLOEXEC), fd2 = fd1 >= 0 ? mkostemp(tmpd, O_CLOEXEC) : -1;
+	if (fd1 < 0 || fd2 < 0) {
+		int e = errno;
+		vms_diag_add(d, VMS_ERROR, w->pch, 0, 0, "cannot create a temporary file: %s", strerror(e));
+		if (fd1 >= 0)
+			close(fd1), unlink(tmp);
+		free(tmp), free(tmpd);
+		return -e;
+	}
+	close(fd1), close(fd2);
+
+	struct vms_hash128 before;
+	int rc = hash_file(w->header, &before, NULL);
+	if (rc < 0) {
+		vms_diag_add(d, VMS_ERROR, w->header, 0, 0, "cannot read the header: %s", strerror(-rc));
+		goto fail;
+	}
+
+	struct vms_argv av = { 0 };
+	vms_argv_push(&av, w->cc->path);
+	for (size_t i = 0; i < w->flags.n; i++)
+		vms_argv_push(&av, w->flags.v[i]);
+	if (w->gmodules)
+		vms_argv_push(&av, "-gmodules");
+	vms_argv_push(&av, "-Xclang");
+	vms_argv_push(&av, "-fno-pch-timestamp");
+	vms_argv_push(&av, "-MD");
+	vms_argv_push(&av, "-MF");
+	vms_argv_push(&av, tmpd);
+	vms_argv_push(&av, "-x");
+	vms_argv_push(&av, "c-header");
+	vms_argv_push(&av, w->header);
+	vms_argv_push(&av, "-o");
+	vms_argv_push(&av, tmp);
+	struct vms_proc_result r;
+	rc = vms_run(av.v, NULL, 0, VMS_PCH_CLANG_TIMEOUT_MS, &r);
+	vms_argv_free(&av);
+	if (rc < 0) {
+		vms_diag_add(d, VMS_ERROR, NULL, 0, 0, "cannot run %s: %s", w->cc->path, strerror(-rc));
+		goto fail;
+	}
+	free(info->clang_stderr);
+	info->clang_stderr = vms_xstrdup(r.err);
+	if (r.exit_code != 0) {
+		vms_diag_add(d, VMS_ERROR, w->header, 0, 0,
+			     "building the PCH failed (%s exited with %d%s)", w->cc->path, r.exit_code,
+			     r.timed_out ? ", timed out" : "");
+		vms_proc_result_free(&r);
+		rc = -1;
+		goto fail;
+	}
+	vms_proc_result_free(&r);
+
+	struct manifest m = { 0 };
+	m.clang_path = vms_xstrdup(w->cc->path);
+	snprintf(m.clang_id, sizeof(m.clang_id), "%s", w->cc->id_hex);
+	m.gmodules = w->gmodules;
+	for (size_t i = 0; i < w->flags.n; i++)
+		vms_argv_push(&m.flags, w->flags.v[i]);
+	char hx[33];
+	hex(before, hx);
+	manifest_add_file(&m, w->header, hx);
+
+	char *deptext = NULL;
+	struct vms_argv deps = { 0 };
+	if (vms_read_file(tmpd, &deptext, NULL) == 0)
+		parse_depfile(deptext, &deps);
+	free(deptext);
+	for (size_t i = 0; i < deps.n; i++) {
+		struct vms_hash128 h;
+		if (!strcmp(deps.v[i], w->header))
+			continue;
+		if (hash_file(deps.v[i], &h, NULL) < 0)
+			continue; /* clang lists files it merely probed */
+		hex(h, hx);
+		manifest_add_file(&m, deps.v[i], hx);
+	}
+	vms_argv_free(&deps);
+
+	/* The header may have been edited while clang read it; then the PCH matches neither
+	 * version for sure, and recording `before` would vouch for bytes clang never saw. */
+	struct vms_hash128 after;
+	if (hash_file(w->header, &after, NULL) < 0 || after.hi != before.hi || after.lo != before.lo) {
+		manifest_free(&m); /* the caller retries */
+		rc = -EAGAIN;
+		goto fail;
+	}
+
+	struct vms_hash128 ph;
+	struct stat st;
+	rc = hash_file(tmp, &ph, &st);
+	if (rc < 0) {
+		vms_diag_add(d, VMS_ERROR, tmp, 0, 0, "cannot read the new PCH: %s", strerror(-rc));
+		manifest_free(&m);
+		goto fail;
+	}
+	hex(ph, m.pch_hash);
+	m.pch_size = (long long)st.st_size;
+	m.pch_mtime_sec = (long long)st.st_mtim.tv_sec;
+	m.pch_mtime_nsec = st.st_mtim.tv_nsec;
+	char *text = manifest_format(&m, w->cc);
+	manifest_free(&m);
+
+	/* manifest out, PCH in, manifest in: at no point does a manifest vouch for the wrong PCH */
+	if ((unlink(w->manifest) < 0 && errno != ENOENT) || rename(tmp, w->pch) < 0) {
+		rc = -errno;
+		vms_diag_add(d, VMS_ERROR, w->pch, 0, 0, "cannot install the PCH: %s", strerror(errno));
+		free(text);
+		goto fail;
+	}
+	rc = vms_write_file_atomic(w->manifest, text, strlen(text), 0644);
+	free(text);
+	if (rc < 0) {
+		vms_diag_add(d, VMS_ERROR, w->manifest, 0, 0, "cannot write the manifest: %s", strerror(-rc));
+		goto fail;
+	}
+	unlink(tmpd);
+	free(tmp), free(tmpd);
+	info->rebuilt = 1;
+	info->build_ms += vms_now_ms() - t0;
+	return 0;
+fail:
+	unlink(tmp), unlink(tmpd);
+	free(tmp), free(tmpd);
+	return rc < 0 ? rc : -1;
+}
+
+static int lock_fd(int fd, int op)
+{
+	while (flock(fd, op) < 0)
+		if (errno != EINTR)
+			return -errno;
+	return 0;
+}
+
+int pch_ensure_locked(const struct vms_pch_opts *o, const struct vms_compiler *cc,
+		      struct vms_pch_info *info, struct vms_diags *d)
+{
+	memset(info, 0, sizeof(*info));
+	info->clang_stderr = vms_xstrdup("");
+	struct want w = { .cc = cc, .gmodules = o->gmodules, .trust_pch_bytes = o->trust_pch_bytes };
+	w.header = pch_abspath(o->header);
+	vms_flags_normalize(o->flags, &w.flags);
+	int rc = 0, fd = -1;
+
+	if (access(w.header, R_OK) < 0) {
+		rc = -errno;
+		vms_diag_add(d, VMS_ERROR, o->header, 0, 0, "cannot read the header: %s", strerror(errno));
+		goto out;
+	}
+	if (o->out) {
+		w.pch = pch_abspath(o->out);
+	} else {
+		char *cache = o->cache_dir ? vms_xstrdup(o->cache_dir) : vms_cache_dir_default();
+		struct vms_hasher *h = vms_hasher_new();
+		char fmt[16];
+		snprintf(fmt, sizeof(fmt), "%d", VMS_PCH_FORMAT);
+		vms_hasher_update_str(h, "vmslim-pch");
+		vms_hasher_update_str(h, fmt);
+		vms_hasher_update_str(h, cc->id_hex);
+		vms_hasher_update_str(h, w.header);
+		vms_hasher_update_str(h, w.gmodules ? "gmodules" : "g");
+		for (size_t i = 0; i < w.flags.n; i++)
+			vms_hasher_update_str(h, w.flags.v[i]);
+		char key[33];
+		hex(vms_hasher_digest(h), key);
+		vms_hasher_free(h);
+		char *dir = vms_xasprintf("%s/pch/%s", cache, key);
+		free(cache);
+		rc = vms_mkdir_p(dir, 0755);
+		if (rc < 0) {
+			vms_diag_add(d, VMS_ERROR, dir, 0, 0, "cannot create the cache directory: %s",
+				     strerror(-rc));
+			free(dir);
+			goto out;
+		}
+		w.pch = vms_xasprintf("%s/%s.pch", dir, vms_basename(w.header));
+		free(dir);
+	}
+	w.manifest = vms_xasprintf("%s.manifest", w.pch);
+	w.lock = vms_xasprintf("%s.lock", w.pch);
+	info->pch_path = vms_xstrdup(w.pch);
+	info->manifest_path = vms_xstrdup(w.manifest);
+	info->header_path = vms_xstrdup(w.header);
+
+	fd = open(w.lock, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+	if (fd < 0) {
+		rc = -errno;
+		vms_diag_add(d, VMS_ERROR, w.lock, 0, 0, "cannot open the lock file: %s", strerror(errno));
+		goto out;
+	}
+	if ((rc = lock_fd(fd, LOCK_SH)) < 0)
+		goto out;
+	int force = o->force;
+	for (int attempt = 0;; attempt++) {
+		char *why = NULL;
+		double t0 = vms_now_ms();
+		int fresh = check_fresh(&w, &why);
+		info->check_ms += vms_now_ms() - t0;
+		if (fresh && !force) {
+			free(why);
+			break;
+		}
+		if (attempt >= 3) {
+			vms_diag_add(d, VMS_ERROR, w.header, 0, 0,
+				     "the PCH does not stay fresh (%s); is the header being rewritten?",
+				     why ? why : "?");
+			free(why);
+			rc = -EAGAIN;
+			goto out;
+		}
+		if ((rc = lock_fd(fd, LOCK_EX)) < 0) {
+			free(why);
+			goto out;
+		}
+		/* someone may have rebuilt it while we waited for the exclusive lock */
+		char *why2 = NULL;
+		if (force || !check_fresh(&w, &why2)) {
+			if (!info->reason)
+				info->reason = why ? why : vms_xstrdup("forced");
+			else
+				free(why);
+			why = NULL;
+			rc = build_pch(&w, info, d);
+			force = 0;
+			if (rc < 0 && rc != -EAGAIN) {
+				free(why2);
+				goto out;
+			}
+		}
+		free(why);
+		free(why2);
+		if ((rc = lock_fd(fd, LOCK_SH)) < 0)
+			goto out;
+	}
+	rc = 0;
+out:
+	if (rc < 0 && fd >= 0) {
+		close(fd);
+		fd = -1;
+	}
+	free(w.header);
+	vms_argv_free(&w.flags);
+	free(w.pch), free(w.manifest), free(w.lock);
+	return rc < 0 ? rc : fd;
+}
+
+int vms_pch_ensure(const struct vms_pch_opts *o, struct vms_pch_info *info, struct vms_diags *d)
+{
+	struct vms_compiler cc;
+	char *cache = o->cache_dir ? vms_xstrdup(o->cache_dir) : vms_cache_dir_default();
+	int rc = vms_compiler_identify(o->clang, cache, &cc, d);
+	free(cache);
+	if (rc < 0) {
+		memset(info, 0, sizeof(*info));
+		info->clang_stderr = vms_xstrdup("");
+		return rc;
+	}
+	int fd = pch_ensure_locked(o, &cc, info, d);
+	vms_compiler_free(&cc);
+	if (fd < 0)
+		return fd;
+	close(fd);
+	return 0;
+}
+
+void vms_pch_info_free(struct vms_pch_info *info)
+{
+	free(info->pch_path);
+	free(info->manifest_path);
+	free(info->header_path);
+	free(info->reason);
+	free(info->clang_stderr);
+	memset(info, 0, sizeof(*info));
+}

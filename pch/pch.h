@@ -1,0 +1,167 @@
+/* pch: precompiled headers that are never stale, and BPF builds through them.
+ *
+ * A PCH is only valid for the exact header bytes (and everything the header includes),
+ * the exact flags and the exact compiler it was built with. Each PCH therefore has a
+ * manifest beside it recording all of that plus the hash of the PCH itself; every use
+ * re-checks the manifest against the world and rebuilds (atomically, under a lock) when
+ * anything moved. Nothing here prints or exits: errors travel in struct vms_diags;
+ * clang's own output is handed back verbatim (never duplicated into the diags), for the
+ * caller to show as is or to parse with vms_clang_parse_diags(). */
+#ifndef VMSLIM_PCH_H
+#define VMSLIM_PCH_H
+
+#include <stddef.h>
+
+#include "common/common.h"
+
+/* ---- compiler identity ------------------------------------------------------------ */
+
+/* A clang binary, identified for cache keys by its resolved path and its `--version`
+ * output. The version text is itself cached on disk (keyed by the binary's inode, size,
+ * mtime and ctime) so that identifying clang costs a few stat calls, not an exec. */
+struct vms_compiler {
+	char *name;		/* as given: "clang", "clang-19", a path */
+	char *path;		/* absolute, symlinks resolved */
+	char *version;		/* `clang --version` output */
+	struct vms_hash128 id;	/* hash of path and version */
+	char id_hex[33];
+};
+
+/* "clang" unless $VMSLIM_CLANG is set; `name` wins over both when non-NULL. */
+const char *vms_clang_default(const char *name);
+/* Resolves and identifies a clang. cache_dir may be NULL (then `--version` is run every
+ * time). 0 or -errno with a diagnostic. */
+int vms_compiler_identify(const char *name, const char *cache_dir, struct vms_compiler *c,
+			  struct vms_diags *d);
+void vms_compiler_free(struct vms_compiler *c);
+
+/* $XDG_CACHE_HOME/vmslim, else $HOME/.cache/vmslim (owned). */
+char *vms_cache_dir_default(void);
+
+/* ---- PCH + manifest ----------------------------------------------------------------- */
+
+struct vms_pch_opts {
+	const char *header;		/* the header to precompile */
+	const char *const *flags;	/* clang flags, NULL-terminated (may be NULL); output,
+					 * dependency and input arguments are ignored */
+	const char *clang;		/* NULL: vms_clang_default(NULL) */
+	const char *out;		/* explicit PCH path (manifest: out + ".manifest");
+					 * NULL: an entry in cache_dir keyed by header path,
+					 * flags and compiler */
+	const char *cache_dir;		/* NULL: vms_cache_dir_default() */
+	int gmodules;			/* build with -gmodules (see vms_build for when that is safe) */
+	int force;			/* rebuild even when fresh */
+	int trust_pch_bytes;		/* skip re-hashing the PCH bytes when its size and
+					 * mtime match the manifest (the daemon, which re-checks
+					 * on its own schedule); default 0 = full check */
+};
+
+struct vms_pch_info {
+	char *pch_path;			/* owned */
+	char *manifest_path;		/* owned */
+	char *header_path;		/* absolute path of the header the PCH was built from */
+	char *reason;			/* why it was (re)built, or NULL when reused; owned */
+	int rebuilt;			/* this call ran clang to build it */
+	double check_ms, build_ms;	/* manifest check, PCH build (0 when reused) */
+	char *clang_stderr;		/* clang's output when it built the PCH (also when that
+					 * failed); owned, never NULL */
+};
+
+/* Makes sure a fresh PCH for (header, flags, compiler) exists and returns where it is.
+ * A missing, stale, mismatched, corrupted or truncated PCH or manifest is rebuilt;
+ * concurrent callers serialize on a lock file beside the PCH, so N simultaneous calls on
+ * an empty cache build it once. When this returns 0 the caller holds nothing: use
+ * vms_build() to also pin the PCH against concurrent rebuilds while compiling.
+ * 0, or -errno / -1 with diagnostics (clang's own messages in info->clang_stderr).
+ * info is filled (and must be freed) whatever the result. */
+int vms_pch_ensure(const struct vms_pch_opts *o, struct vms_pch_info *info, struct vms_diags *d);
+void vms_pch_info_free(struct vms_pch_info *info);
+
+/* Normalizes clang flags the way manifests and cache keys see them: output, dependency
+ * and input arguments dropped, "-D X" joined to "-DX", "--target=bpf"/"-target bpf"
+ * unified, relative -I/-include paths made absolute against cwd. Owned argv. */
+void vms_flags_normalize(const char *const *flags, struct vms_argv *out);
+
+/* ---- builds ------------------------------------------------------------------------ */
+
+enum vms_gmodules_mode {
+	VMS_GMODULES_AUTO = 0,	/* only where it is proven safe (see pch/build.c) */
+	VMS_GMODULES_NEVER,
+	VMS_GMODULES_ALWAYS,	/* for experiments: may crash clang with CO-RE */
+};
+
+struct vms_build_opts {
+	const char *source;		/* BPF C file */
+	const char *output;		/* object file to write */
+	const char *header;		/* header the program's #include "vmlinux.h" resolves to;
+					 * NULL: found the way clang would find "vmlinux.h" */
+	const char *const *flags;	/* extra clang flags, NULL-terminated, may be NULL */
+	const char *clang;		/* NULL: vms_clang_default(NULL) */
+	const char *cache_dir;		/* NULL: vms_cache_dir_default() */
+	enum vms_gmodules_mode gmodules;
+	int no_pch;			/* plain clang build (reference) */
+	int raw_flags;			/* don't add the defaults (-target bpf -g -O2
+					 * -D__TARGET_ARCH_<host>): `vmslim cc` passes the
+					 * user's exact command line */
+	const char *dep_file;		/* -MF: write a dependency file listing the real header */
+	const char *const *dep_flags;	/* other dependency flags (-MD, -MMD, -MP, -MT X, -MQ X)
+					 * kept for clang; NULL-terminated, may be NULL */
+	int trust_pch_bytes;		/* see vms_pch_opts */
+	int require_pch;		/* `vmslim cc`: when the PCH path does not apply (no
+					 * "vmlinux.h" include up front, header not found, PCH
+					 * build failed), return 2 without compiling so the
+					 * caller can exec clang unchanged */
+};
+
+struct vms_build_result {
+	int used_pch;			/* compiled with -include-pch */
+	int used_gmodules;
+	int pch_rebuilt;
+	char *mode;			/* one line: which path and why ("PCH (-g): CO-RE in play") */
+	char *pch_path;			/* NULL without PCH */
+	char *header_path;		/* the header that was used, NULL if none */
+	char *clang_stderr;		/* clang's warnings/errors, verbatim; never NULL */
+	int clang_exit;			/* clang's exit code (0 ok) */
+	double pch_ms, compile_ms, total_ms;
+};
+
+/* The flags vms_build() hands clang (before a program's preamble #defines): unless raw,
+ * `--target=bpf -g -O2 -D__TARGET_ARCH_<host>` (the last unless the user defines one);
+ * with a header, the -I that makes `#include "vmlinux.h"` resolve to it (its directory,
+ * or for a header named otherwise a cache directory with a vmlinux.h symlink); then the
+ * user's flags. `vmslim pch` uses this so that its PCH is the one `vmslim build
+ * --header` will look for. 0 or -errno with a diagnostic. */
+int vms_build_flags(const char *header, const char *const *user_flags, int raw,
+		    const char *cache_dir, struct vms_argv *out, struct vms_diags *d);
+
+/* Compiles source to output. 0 when clang succeeded; 1 when clang reported errors
+ * (clang_exit, clang_stderr); 2 with require_pch when the
+ * PCH path does not apply (r->mode says why, nothing was compiled); -errno / -1 when it
+ * could not run at all, or the PCH could not be built (diagnostic in d, clang's output
+ * in clang_stderr). Never leaves a partial output behind. r must be freed in all cases. */
+int vms_build(const struct vms_build_opts *o, struct vms_build_result *r, struct vms_diags *d);
+void vms_build_result_free(struct vms_build_result *r);
+
+/* ---- the `cc` wrapper --------------------------------------------------------------- */
+
+/* What vms_cc_plan() made of a clang command line. */
+struct vms_cc_plan {
+	int is_bpf_compile;		/* -target bpf, -c, one C source, -o: eligible */
+	char *why_not;			/* when not eligible, the reason (owned) */
+	char *source, *output;		/* owned */
+	struct vms_argv flags;		/* everything but -c, -o, the source and -M* flags */
+	struct vms_argv dep_flags;	/* -MD, -MMD, -MP, -MT X, -MQ X */
+	char *dep_file;			/* -MF argument */
+};
+
+/* Splits a clang command line (argv without "clang" itself). Never fails: an argument
+ * it does not understand makes the plan ineligible, and the caller execs clang as is. */
+void vms_cc_plan(int argc, char *const *argv, struct vms_cc_plan *p);
+void vms_cc_plan_free(struct vms_cc_plan *p);
+
+/* ---- diagnostics from clang --------------------------------------------------------- */
+
+/* Parses clang's "file:line:col: error: msg" lines into d (notes included). */
+void vms_clang_parse_diags(const char *clang_stderr, struct vms_diags *d);
+
+#endif
