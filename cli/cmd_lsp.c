@@ -1,12 +1,128 @@
+/* vmslim lsp: a language server over stdio for editors (docs/editors.md). */
+#include <getopt.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
 
 #include "cli/cli.h"
+#include "serve/serve.h"
 
-/* placeholder until its issue lands */
+static void usage(FILE *out)
+{
+	fprintf(out,
+"usage: vmslim lsp [-I DIR ...] [-D NAME[=VALUE] ...] [--header H] [OPTIONS]\n"
+"\n"
+"A Language Server (LSP over stdio) for BPF C. On every change it publishes the TCC\n"
+"snapshot checker's diagnostics (clang -fsyntax-only where the checker cannot judge\n"
+"the text); on save it builds the object with clang through a cached PCH and\n"
+"publishes clang's diagnostics (and, with --load, the verifier's verdict).\n"
+"Editor set-up: docs/editors.md. The same options can come from the client's\n"
+"initializationOptions: includeDirs, defines, header, buildOnSave, loadOnSave,\n"
+"clangTier, exact.\n"
+"\n"
+"options:\n"
+"  -I DIR             include directory (the document's own directory is implied)\n"
+"  -D NAME[=VALUE]    define\n"
+"      --header H     what #include \"vmlinux.h\" opens (default: found as clang would)\n"
+"      --no-build     do not build on save\n"
+"      --load         after a successful build on save, load the object into the\n"
+"                     kernel (verifier) and report a rejection\n"
+"      --clang-tier   where the fast checker cannot judge a text, answer with\n"
+"                     libclang and a precompiled preamble in this process (a few ms\n"
+"                     per edit after a first parse of about half a second) instead\n"
+"                     of running clang for every version\n"
+"      --exact        libclang for every change (clang's own messages; more memory)\n"
+"      --time-limit MS  limit for builds and clang checks (default 60000)\n"
+"      --clang PATH   compiler (default $VMSLIM_CLANG, else clang)\n"
+"      --cache-dir D  PCH cache (default $XDG_CACHE_HOME/vmslim)\n"
+"      --headers-dir D  vmslim's shipped headers (TCC prelude)\n"
+"      --log FILE     append a log of what the server does to FILE\n"
+"  -h, --help         this text\n"
+"\n"
+"Exit: 0 after shutdown and exit, 1 otherwise (as the LSP specification asks).\n");
+}
+
+static void log_line(void *ctx, const char *line)
+{
+	FILE *f = ctx;
+	fprintf(f, "vmslim lsp: %s\n", line);
+	fflush(f);
+}
+
 int cmd_lsp(int argc, char **argv)
 {
-	(void)argc;
-	(void)argv;
-	cli_error("lsp", "not implemented yet");
-	return VMS_EXIT_FAIL;
+	enum { O_HEADER = 256, O_NOBUILD, O_LOAD, O_TIME, O_CLANG, O_CACHE, O_HDRDIR, O_LOG,
+	       O_TIER, O_EXACT };
+	static const struct option opts[] = {
+		{ "header", required_argument, NULL, O_HEADER },
+		{ "no-build", no_argument, NULL, O_NOBUILD },
+		{ "load", no_argument, NULL, O_LOAD },
+		{ "time-limit", required_argument, NULL, O_TIME },
+		{ "clang", required_argument, NULL, O_CLANG },
+		{ "cache-dir", required_argument, NULL, O_CACHE },
+		{ "headers-dir", required_argument, NULL, O_HDRDIR },
+		{ "log", required_argument, NULL, O_LOG },
+		{ "clang-tier", no_argument, NULL, O_TIER },
+		{ "exact", no_argument, NULL, O_EXACT },
+		{ "stdio", no_argument, NULL, 's' }, /* what some clients pass; stdio is all we do */
+		{ "help", no_argument, NULL, 'h' },
+		{ 0 },
+	};
+	struct vms_lsp_opts o = { .build_on_save = 1 };
+	struct vms_argv inc = { 0 }, defs = { 0 };
+	FILE *logf = NULL;
+	int rc = VMS_EXIT_USAGE, c;
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "I:D:h", opts, NULL)) != -1) {
+		switch (c) {
+		case 'I': vms_argv_push(&inc, optarg); break;
+		case 'D': vms_argv_pushf(&defs, "-D%s", optarg); break;
+		case O_HEADER: o.backend.header = optarg; break;
+		case O_NOBUILD: o.build_on_save = 0; break;
+		case O_LOAD: o.load_on_save = 1; break;
+		case O_TIER: o.clang_tier = 1; break;
+		case O_EXACT: o.exact = 1; break;
+		case O_TIME: o.time_limit_ms = atoi(optarg); break;
+		case O_CLANG: o.backend.clang = optarg; break;
+		case O_CACHE: o.backend.cache_dir = optarg; break;
+		case O_HDRDIR: o.backend.headers_dir = optarg; break;
+		case 's': break;
+		case O_LOG:
+			if (logf)
+				fclose(logf);
+			logf = fopen(optarg, "a");
+			if (!logf) {
+				cli_error("lsp", "cannot open %s", optarg);
+				goto out;
+			}
+			break;
+		case 'h':
+			usage(stdout);
+			rc = VMS_EXIT_OK;
+			goto out;
+		default:
+			usage(stderr);
+			goto out;
+		}
+	}
+	if (optind != argc) {
+		cli_error("lsp", "unexpected argument '%s'", argv[optind]);
+		goto out;
+	}
+	o.backend.inc_dirs = (const char *const *)inc.v;
+	o.backend.n_inc = inc.n;
+	o.backend.flags = (const char *const *)defs.v;
+	o.backend.n_flags = defs.n;
+	if (!o.backend.headers_dir)
+		o.backend.headers_dir = cli_headers_dir();
+	o.log = log_line;
+	o.log_ctx = logf ? logf : stderr;
+	rc = vms_lsp_run(&o, STDIN_FILENO, STDOUT_FILENO);
+out:
+	if (logf)
+		fclose(logf);
+	vms_argv_free(&inc);
+	vms_argv_free(&defs);
+	return rc;
 }

@@ -83,6 +83,8 @@ int vms_extract(const struct vms_extract_opts *o, char **out, size_t *out_len,
 		vms_diag_add(d, VMS_ERROR, NULL, 0, 0, "no roots: name types or programs");
 		return -1;
 	}
+	if (vms_libclang_load(d))
+		return -1;
 	if (o->btf_path) {
 		if (vms_btf_to_c(o->btf_path, &text, &len, d))
 			return -1;

@@ -2,7 +2,7 @@
 #ifndef VMSLIM_EXTRACT_INTERNAL_H
 #define VMSLIM_EXTRACT_INTERNAL_H
 
-#include <clang-c/Index.h>
+#include "common/libclang.h"
 #include <stdint.h>
 
 #include "extract/extract.h"

@@ -1,0 +1,700 @@
+/* The backends a request is answered by: the TCC snapshot checker (tccarena/), clang
+ * -fsyntax-only for what it cannot judge, and BPF builds through the PCH path (pch/).
+ * Until those libraries exist in a build (CMake tells us with VMSLIM_HAVE_*), the same
+ * functions run clang directly, so the daemon works at every step of the project. */
+#include "serve/internal.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <json-c/json.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#if VMSLIM_HAVE_TCCARENA
+#include "tccarena/tccarena.h"
+#endif
+#if VMSLIM_HAVE_PCH
+#include "pch/pch.h"
+#endif
+
+#define TCC_LIB_DIR "/usr/lib/x86_64-linux-gnu/tcc"
+
+struct backend {
+	struct vms_argv inc;		/* -I directories, absolute */
+	struct vms_argv flags;		/* always-on flags */
+	char *clang;
+	char *clang_version;
+	char *resource_include;		/* clang's built-in headers */
+	char *headers_dir;
+	char *cache_dir;
+	char *vmlinux;			/* header "vmlinux.h" opens; NULL: clang finds it */
+	char *scratch;			/* private: src/ (empty, the checker's source dir), jobs/ */
+	char *src_dir;
+	char *hdr_dir;			/* --header: holds a vmlinux.h symlink to it */
+	int untrusted;
+	int header_override;		/* --header: "vmlinux.h" is not under the -I dirs */
+	struct vms_hash128 identity;
+	const char *sys[2];
+	size_t nsys;
+#if VMSLIM_HAVE_TCCARENA
+	struct vms_tcc_checker *checker;
+	pthread_mutex_t stats_lock;
+	struct vms_tcc_stats stats;
+#endif
+};
+
+/* ---- identity ----------------------------------------------------------------- */
+
+static void hash_tree(struct vms_hasher *h, const char *path, int depth)
+{
+	struct stat st;
+	if (depth > 8 || lstat(path, &st) < 0)
+		return;
+	vms_hasher_update_str(h, vms_basename(path));
+	if (S_ISREG(st.st_mode)) {
+		char *data;
+		size_t len;
+		if (vms_read_file(path, &data, &len) == 0) {
+			vms_hasher_update(h, data, len);
+			free(data);
+		}
+		return;
+	}
+	if (!S_ISDIR(st.st_mode))
+		return;
+	struct dirent **names;
+	int n = scandir(path, &names, NULL, alphasort);
+	for (int i = 0; i < n; i++) {
+		if (names[i]->d_name[0] != '.') {
+			char *child = vms_xasprintf("%s/%s", path, names[i]->d_name);
+			hash_tree(h, child, depth + 1);
+			free(child);
+		}
+		free(names[i]);
+	}
+	if (n >= 0)
+		free(names);
+}
+
+static char *run_line(char *const argv[])
+{
+	struct vms_proc_result pr;
+	if (vms_run(argv, NULL, 0, 30000, &pr) < 0)
+		return NULL;
+	char *out = NULL;
+	if (pr.exit_code == 0) {
+		size_t n = pr.out_len;
+		while (n && (pr.out[n - 1] == '\n' || pr.out[n - 1] == ' '))
+			n--;
+		out = vms_xstrndup(pr.out, n);
+	}
+	vms_proc_result_free(&pr);
+	return out;
+}
+
+static void compute_identity(struct backend *b)
+{
+	struct vms_hasher *h = vms_hasher_new();
+	vms_hasher_update_str(h, "vmslim-serve/1");
+	/* the daemon's own binary: a rebuilt vmslim may answer differently */
+	struct stat st;
+	char self[4096];
+	ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+	if (n > 0) {
+		self[n] = 0;
+		vms_hasher_update_str(h, self);
+		if (stat(self, &st) == 0) {
+			vms_hasher_update(h, &st.st_size, sizeof(st.st_size));
+			vms_hasher_update(h, &st.st_mtim, sizeof(st.st_mtim));
+		}
+	}
+	vms_hasher_update_str(h, b->clang);
+	vms_hasher_update_str(h, b->clang_version ? b->clang_version : "?");
+	if (b->headers_dir)
+		hash_tree(h, b->headers_dir, 0);
+	for (size_t i = 0; i < b->inc.n; i++)
+		vms_hasher_update_str(h, b->inc.v[i]);
+	for (size_t i = 0; i < b->flags.n; i++)
+		vms_hasher_update_str(h, b->flags.v[i]);
+	vms_hasher_update_str(h, b->vmlinux ? b->vmlinux : "");
+	b->identity = vms_hasher_digest(h);
+	vms_hasher_free(h);
+}
+
+/* ---- setup -------------------------------------------------------------------- */
+
+int backend_new(const struct vms_backend_opts *o, struct backend **out, struct vms_diags *d)
+{
+	struct backend *b = vms_xcalloc(1, sizeof(*b));
+	b->untrusted = o->untrusted;
+	for (size_t i = 0; i < o->n_inc; i++) {
+		char *r = vms_realpath(o->inc_dirs[i]);
+		if (!r) {
+			vms_diag_add(d, VMS_ERROR, NULL, 0, 0, "header directory %s: %s",
+				     o->inc_dirs[i], strerror(errno));
+			backend_free(b);
+			return -ENOENT;
+		}
+		vms_argv_push(&b->inc, r);
+		free(r);
+	}
+	for (size_t i = 0; i < o->n_flags; i++)
+		vms_argv_push(&b->flags, o->flags[i]);
+	const char *cl = o->clang ? o->clang : getenv("VMSLIM_CLANG");
+	b->clang = vms_xstrdup(cl && *cl ? cl : "clang");
+	b->headers_dir = o->headers_dir ? vms_xstrdup(o->headers_dir) : NULL;
+	b->cache_dir = o->cache_dir ? vms_xstrdup(o->cache_dir) : vms_cache_default_dir();
+	if (o->header) {
+		b->header_override = 1;
+		b->vmlinux = vms_realpath(o->header);
+		if (!b->vmlinux) {
+			vms_diag_add(d, VMS_ERROR, o->header, 0, 0, "cannot open header: %s",
+				     strerror(errno));
+			backend_free(b);
+			return -ENOENT;
+		}
+	} else {
+		for (size_t i = 0; i < b->inc.n && !b->vmlinux; i++) {
+			char *p = vms_xasprintf("%s/vmlinux.h", b->inc.v[i]);
+			if (access(p, R_OK) == 0)
+				b->vmlinux = p;
+			else
+				free(p);
+		}
+	}
+
+#if VMSLIM_HAVE_PCH
+	struct vms_compiler comp = { 0 };
+	if (vms_compiler_identify(b->clang, b->cache_dir, &comp, d) < 0) {
+		backend_free(b);
+		return -ENOENT;
+	}
+	b->clang_version = vms_xasprintf("%s\n%s", comp.path, comp.version);
+	vms_compiler_free(&comp);
+#else
+	char *ver[] = { b->clang, "--version", NULL };
+	b->clang_version = run_line(ver);
+	if (!b->clang_version) {
+		vms_diag_add(d, VMS_ERROR, NULL, 0, 0, "cannot run %s", b->clang);
+		backend_free(b);
+		return -ENOENT;
+	}
+#endif
+	/* Only the include scan of untrusted sources needs the compilers' own header
+	 * directories; an editor's server should not wait for another exec of clang. */
+	if (b->untrusted) {
+		char *rd[] = { b->clang, "-print-resource-dir", NULL };
+		char *res = run_line(rd);
+		if (res) {
+			b->resource_include = vms_xasprintf("%s/include", res);
+			free(res);
+			b->sys[b->nsys++] = b->resource_include;
+		}
+		if (access(TCC_LIB_DIR "/include", R_OK) == 0)
+			b->sys[b->nsys++] = TCC_LIB_DIR "/include";
+	}
+
+	b->scratch = vms_make_tempdir("vmslim-serve");
+	if (!b->scratch) {
+		int e = errno;
+		vms_diag_add(d, VMS_ERROR, NULL, 0, 0, "cannot make a scratch directory: %s",
+			     strerror(e));
+		backend_free(b);
+		return -e;
+	}
+	b->src_dir = vms_xasprintf("%s/src", b->scratch);
+	mkdir(b->src_dir, 0700);
+	char *jobs = vms_xasprintf("%s/jobs", b->scratch);
+	mkdir(jobs, 0700);
+	free(jobs);
+	if (b->header_override) {
+		b->hdr_dir = vms_xasprintf("%s/hdr", b->scratch);
+		mkdir(b->hdr_dir, 0700);
+		char *link = vms_xasprintf("%s/vmlinux.h", b->hdr_dir);
+		if (symlink(b->vmlinux, link) < 0)
+			vms_diag_add(d, VMS_WARNING, link, 0, 0, "cannot link the header: %s",
+				     strerror(errno));
+		free(link);
+	}
+
+#if VMSLIM_HAVE_TCCARENA
+	pthread_mutex_init(&b->stats_lock, NULL);
+	if (!b->headers_dir) {
+		vms_diag_add(d, VMS_ERROR, NULL, 0, 0, "the checker needs vmslim's headers/");
+		backend_free(b);
+		return -EINVAL;
+	}
+	const char **inc = vms_xcalloc(b->inc.n + 1, sizeof(char *));
+	for (size_t i = 0; i < b->inc.n; i++)
+		inc[i] = b->inc.v[i];
+	const char **defs = vms_xcalloc(b->flags.n + 1, sizeof(char *));
+	size_t nd = 0;
+	for (size_t i = 0; i < b->flags.n; i++)
+		if (!strncmp(b->flags.v[i], "-D", 2) && b->flags.v[i][2])
+			defs[nd++] = b->flags.v[i] + 2;
+	struct vms_tcc_opts to = {
+		.headers_dir = b->headers_dir,
+		.include_dirs = inc,
+		.defines = defs,
+		.vmlinux_header = b->vmlinux,
+		.confine = b->untrusted,
+		.time_limit_ms = 10000,
+	};
+	int r = vms_tcc_checker_new(&to, &b->checker, d);
+	free(inc);
+	free(defs);
+	if (r < 0) {
+		backend_free(b);
+		return r;
+	}
+#endif
+	compute_identity(b);
+	*out = b;
+	return 0;
+}
+
+void backend_free(struct backend *b)
+{
+	if (!b)
+		return;
+#if VMSLIM_HAVE_TCCARENA
+	vms_tcc_checker_free(b->checker);
+	pthread_mutex_destroy(&b->stats_lock);
+#endif
+	if (b->scratch)
+		vms_remove_tree(b->scratch);
+	vms_argv_free(&b->inc);
+	vms_argv_free(&b->flags);
+	free(b->clang);
+	free(b->clang_version);
+	free(b->resource_include);
+	free(b->headers_dir);
+	free(b->cache_dir);
+	free(b->vmlinux);
+	free(b->scratch);
+	free(b->src_dir);
+	free(b->hdr_dir);
+	free(b);
+}
+
+const char *const *backend_sys_dirs(const struct backend *b, size_t *n)
+{
+	*n = b->nsys;
+	return b->sys;
+}
+
+void backend_identity(const struct backend *b, struct vms_hasher *h)
+{
+	vms_hasher_update(h, &b->identity, sizeof(b->identity));
+}
+
+const char *backend_vmlinux(const struct backend *b)
+{
+	return b->vmlinux;
+}
+
+const char *backend_scratch(const struct backend *b)
+{
+	return b->scratch;
+}
+
+const char *backend_vmlinux_dir(const struct backend *b)
+{
+	return b->header_override ? b->hdr_dir : NULL;
+}
+
+/* ---- clang ---------------------------------------------------------------------- */
+
+static const char *host_arch_define(void)
+{
+#if defined(__x86_64__)
+	return "-D__TARGET_ARCH_x86";
+#elif defined(__aarch64__)
+	return "-D__TARGET_ARCH_arm64";
+#elif defined(__s390x__)
+	return "-D__TARGET_ARCH_s390";
+#elif defined(__powerpc64__)
+	return "-D__TARGET_ARCH_powerpc";
+#elif defined(__riscv)
+	return "-D__TARGET_ARCH_riscv";
+#else
+	return "-D__TARGET_ARCH_x86";
+#endif
+}
+
+static void parse_clang(const char *text, struct vms_diags *d)
+{
+#if VMSLIM_HAVE_PCH
+	vms_clang_parse_diags(text, d);
+#else
+	const char *line = text;
+	while (line && *line) {
+		const char *eol = strchr(line, '\n');
+		size_t len = eol ? (size_t)(eol - line) : strlen(line);
+		char *l = vms_xstrndup(line, len);
+		static const char *const tags[] = { ": fatal error: ", ": error: ", ": warning: ",
+						    ": note: " };
+		static const enum vms_severity sevs[] = { VMS_ERROR, VMS_ERROR, VMS_WARNING,
+							  VMS_NOTE };
+		for (int t = 0; t < 4; t++) {
+			char *hit = strstr(l, tags[t]);
+			if (!hit)
+				continue;
+			*hit = 0;
+			int ln = 0, col = 0;
+			char *c2 = strrchr(l, ':');
+			if (c2 && (col = atoi(c2 + 1)) > 0) {
+				*c2 = 0;
+				char *c1 = strrchr(l, ':');
+				if (c1 && (ln = atoi(c1 + 1)) > 0)
+					*c1 = 0;
+				else
+					ln = col, col = 0;
+			}
+			vms_diag_add(d, sevs[t], *l ? l : NULL, ln, col, "%s", hit + strlen(tags[t]));
+			break;
+		}
+		free(l);
+		line = eol ? eol + 1 : NULL;
+	}
+#endif
+}
+
+/* A private directory holding only the source, under the name diagnostics would use. */
+static char *stage_source(struct backend *b, const struct backend_req *q, char **dir_out)
+{
+	char *tmpl = vms_xasprintf("%s/jobs/j.XXXXXX", b->scratch);
+	if (!mkdtemp(tmpl)) {
+		free(tmpl);
+		return NULL;
+	}
+	char *name = safe_file_name(q->file);
+	char *path = vms_xasprintf("%s/%s", tmpl, name);
+	free(name);
+	if (vms_write_file_atomic(path, q->source, q->len, 0600) < 0) {
+		vms_remove_tree(tmpl);
+		free(tmpl);
+		free(path);
+		return NULL;
+	}
+	/* `#include "vmlinux.h"` opens the same file for clang as for the checker and the
+	 * PCH build: a quoted include looks beside the source first */
+	if (b->header_override && strcmp(vms_basename(path), "vmlinux.h")) {
+		char *link = vms_xasprintf("%s/vmlinux.h", tmpl);
+		if (symlink(b->vmlinux, link) < 0) {
+			/* only a --header override needs it; the -I search finds the rest */
+		}
+		free(link);
+	}
+	*dir_out = tmpl;
+	return path;
+}
+
+static void push_search(struct backend *b, const struct backend_req *q, struct vms_argv *a)
+{
+	if (q->src_dir)
+		vms_argv_pushf(a, "-iquote%s", q->src_dir);
+	for (size_t i = 0; i < b->inc.n; i++)
+		vms_argv_pushf(a, "-I%s", b->inc.v[i]);
+	for (size_t i = 0; i < b->flags.n; i++)
+		vms_argv_push(a, b->flags.v[i]);
+	for (size_t i = 0; i < q->nflags; i++)
+		vms_argv_push(a, q->flags[i]);
+}
+
+static int looks_like_crash(const struct vms_proc_result *pr)
+{
+	return pr->signaled || strstr(pr->err, "PLEASE submit a bug report") ||
+	       strstr(pr->err, "clang frontend command failed due to signal");
+}
+
+static int looks_like_oom(const char *err)
+{
+	return strstr(err, "out of memory") || strstr(err, "Allocation failed") ||
+	       strstr(err, "std::bad_alloc");
+}
+
+void backend_check_clang(struct backend *b, const struct backend_req *q, struct vms_result *r)
+{
+	double t0 = vms_now_ms();
+	r->backend = vms_xstrdup("clang");
+	char *dir = NULL;
+	char *path = stage_source(b, q, &dir);
+	if (!path) {
+		r->status = VMS_ST_INTERNAL;
+		vms_diag_add(&r->diags, VMS_ERROR, NULL, 0, 0, "cannot stage the source: %s",
+			     strerror(errno));
+		return;
+	}
+	struct vms_argv a = { 0 };
+	vms_argv_push(&a, b->clang);
+	vms_argv_push(&a, "-fsyntax-only");
+	vms_argv_push(&a, "--target=bpf");
+	vms_argv_push(&a, "-O2");
+	vms_argv_push(&a, host_arch_define());
+	vms_argv_push(&a, "-fno-color-diagnostics");
+	vms_argv_push(&a, "-fno-caret-diagnostics");
+	push_search(b, q, &a);
+	vms_argv_push(&a, path);
+	struct vms_proc_result pr;
+	int rc = vms_run(a.v, NULL, 0, q->time_limit_ms, &pr);
+	vms_argv_free(&a);
+	if (rc < 0) {
+		r->status = VMS_ST_INTERNAL;
+		vms_diag_add(&r->diags, VMS_ERROR, NULL, 0, 0, "cannot run %s: %s", b->clang,
+			     strerror(-rc));
+	} else {
+		parse_clang(pr.err, &r->diags);
+		if (pr.timed_out)
+			r->status = VMS_ST_TIMEOUT;
+		else if (pr.exit_code && looks_like_oom(pr.err))
+			r->status = VMS_ST_LIMIT;
+		else if (looks_like_crash(&pr))
+			r->status = VMS_ST_CRASHED;
+		else if (pr.exit_code)
+			r->status = VMS_ST_ERRORS;
+		else
+			r->status = VMS_ST_OK;
+		if (r->status != VMS_ST_OK && r->status != VMS_ST_ERRORS && !r->diags.n)
+			vms_diag_add(&r->diags, VMS_ERROR, NULL, 0, 0, "clang: %s",
+				     r->status == VMS_ST_TIMEOUT ? "time limit" : "crashed");
+		vms_proc_result_free(&pr);
+	}
+	diags_rename(&r->diags, path, q->file);
+	vms_remove_tree(dir);
+	free(dir);
+	free(path);
+	r->ms = vms_now_ms() - t0;
+}
+
+void backend_build(struct backend *b, const struct backend_req *q, struct vms_result *r)
+{
+	double t0 = vms_now_ms();
+	char *dir = NULL;
+	char *path = stage_source(b, q, &dir);
+	if (!path) {
+		r->status = VMS_ST_INTERNAL;
+		r->backend = vms_xstrdup("none");
+		vms_diag_add(&r->diags, VMS_ERROR, NULL, 0, 0, "cannot stage the source: %s",
+			     strerror(errno));
+		return;
+	}
+	char *obj = vms_xasprintf("%s/out.o", dir);
+	struct vms_argv a = { 0 };
+	push_search(b, q, &a);
+	/* The object names its source in its debug info and BTF line info: compiled from
+	 * inside the private directory under a relative name, with a fixed compilation
+	 * directory, the same request gives the same bytes in every run of every daemon
+	 * (and no scratch path leaks into it). Workers are processes of their own, so the
+	 * chdir touches nobody else. */
+	const char *rel = vms_basename(path);
+	int in_dir = chdir(dir) == 0;
+	if (in_dir)
+		vms_argv_push(&a, "-fdebug-compilation-dir=.");
+	int ok = 0;
+#if VMSLIM_HAVE_PCH
+	struct vms_build_opts bo = {
+		.source = in_dir ? rel : path,
+		.output = obj,
+		.header = b->vmlinux,
+		.flags = (const char *const *)a.v,
+		.clang = b->clang,
+		.cache_dir = b->cache_dir,
+		.trust_pch_bytes = 1,
+	};
+	struct vms_build_result br = { 0 };
+	struct vms_diags bd = { 0 };
+	int rc = vms_build(&bo, &br, &bd);
+	r->backend = vms_xstrdup(br.used_pch ? "clang-pch" : "clang");
+	if (rc == 0 || rc == 1) {
+		parse_clang(br.clang_stderr, &r->diags);
+		if (rc == 1 && !vms_diags_count(&r->diags, VMS_ERROR))
+			diags_append(&r->diags, &bd);
+		if (rc == 0)
+			ok = 1;
+		else if (looks_like_oom(br.clang_stderr)) /* under RLIMIT_AS, clang aborts */
+			r->status = VMS_ST_LIMIT;
+		else if (br.clang_exit >= 128 || strstr(br.clang_stderr, "PLEASE submit a bug"))
+			r->status = VMS_ST_CRASHED;
+		else
+			r->status = VMS_ST_ERRORS;
+	} else {
+		r->status = VMS_ST_INTERNAL;
+		diags_append(&r->diags, &bd);
+		if (!r->diags.n)
+			vms_diag_add(&r->diags, VMS_ERROR, NULL, 0, 0, "the build could not run");
+	}
+	vms_diags_free(&bd);
+	vms_build_result_free(&br);
+#else
+	struct vms_argv c = { 0 };
+	vms_argv_push(&c, b->clang);
+	vms_argv_push(&c, "--target=bpf");
+	vms_argv_push(&c, "-g");
+	vms_argv_push(&c, "-O2");
+	vms_argv_push(&c, host_arch_define());
+	vms_argv_push(&c, "-fno-color-diagnostics");
+	for (size_t i = 0; i < a.n; i++)
+		vms_argv_push(&c, a.v[i]);
+	vms_argv_push(&c, "-c");
+	vms_argv_push(&c, in_dir ? rel : path);
+	vms_argv_push(&c, "-o");
+	vms_argv_push(&c, obj);
+	struct vms_proc_result pr;
+	int rc = vms_run(c.v, NULL, 0, q->time_limit_ms, &pr);
+	vms_argv_free(&c);
+	r->backend = vms_xstrdup("clang");
+	if (rc < 0) {
+		r->status = VMS_ST_INTERNAL;
+		vms_diag_add(&r->diags, VMS_ERROR, NULL, 0, 0, "cannot run %s: %s", b->clang,
+			     strerror(-rc));
+	} else {
+		parse_clang(pr.err, &r->diags);
+		if (pr.timed_out)
+			r->status = VMS_ST_TIMEOUT;
+		else if (pr.exit_code && looks_like_oom(pr.err))
+			r->status = VMS_ST_LIMIT;
+		else if (looks_like_crash(&pr))
+			r->status = VMS_ST_CRASHED;
+		else if (pr.exit_code)
+			r->status = VMS_ST_ERRORS;
+		else
+			ok = 1;
+		vms_proc_result_free(&pr);
+	}
+#endif
+	vms_argv_free(&a);
+	if (ok) {
+		char *data;
+		size_t len;
+		if (vms_read_file(obj, &data, &len) == 0) {
+			r->status = VMS_ST_OK;
+			r->obj = data;
+			r->obj_len = len;
+		} else {
+			r->status = VMS_ST_INTERNAL;
+			vms_diag_add(&r->diags, VMS_ERROR, NULL, 0, 0,
+				     "the compiler wrote no object");
+		}
+	}
+	if (r->status == VMS_ST_ERRORS && !vms_diags_count(&r->diags, VMS_ERROR))
+		vms_diag_add(&r->diags, VMS_ERROR, q->file, 0, 0, "the build failed");
+	diags_rename(&r->diags, path, q->file);
+	diags_rename(&r->diags, rel, q->file);
+	if (in_dir && chdir("/") < 0) {
+		/* nothing depends on the directory after this */
+	}
+	vms_remove_tree(dir);
+	free(dir);
+	free(path);
+	free(obj);
+	r->ms = vms_now_ms() - t0;
+}
+
+/* ---- the fast checker ------------------------------------------------------------ */
+
+#if VMSLIM_HAVE_TCCARENA
+/* The request's -D/-U flags become the first lines of the source, and `#line 1` puts the
+ * program's own lines back where they were: the checker keys snapshots by preamble, so
+ * each set of defines gets a snapshot of its own. */
+static char *with_defines(const struct backend_req *q, const char *fname, size_t *len)
+{
+	struct vms_buf s = { 0 };
+	for (size_t i = 0; i < q->nflags; i++) {
+		const char *f = q->flags[i];
+		if (!strncmp(f, "-D", 2)) {
+			const char *eq = strchr(f, '=');
+			if (eq)
+				vms_buf_printf(&s, "#define %.*s %s\n", (int)(eq - f - 2), f + 2, eq + 1);
+			else
+				vms_buf_printf(&s, "#define %s 1\n", f + 2);
+		} else if (!strncmp(f, "-U", 2)) {
+			vms_buf_printf(&s, "#undef %s\n", f + 2);
+		}
+	}
+	if (!s.len)
+		return NULL;
+	vms_buf_printf(&s, "#line 1 \"%s\"\n", fname);
+	vms_buf_append(&s, q->source, q->len);
+	*len = s.len;
+	return vms_buf_steal(&s);
+}
+#endif
+
+void backend_check_fast(struct backend *b, const struct backend_req *q, struct vms_result *r)
+{
+#if VMSLIM_HAVE_TCCARENA
+	/* The daemon's requests have no directory: they get the private, empty src/, so
+	 * a quoted include finds nothing beside the source and goes to the -I directories,
+	 * just as the include scan assumed. */
+	char *fname;
+	if (q->src_dir) {
+		fname = vms_xasprintf("%s/%s", q->src_dir, vms_basename(q->file));
+	} else {
+		char *safe = safe_file_name(q->file);
+		fname = vms_xasprintf("%s/%s", b->src_dir, safe);
+		free(safe);
+	}
+	size_t len = q->len;
+	char *src = with_defines(q, fname, &len);
+	struct vms_tcc_request tr = {
+		.source = src ? src : q->source,
+		.len = src ? len : q->len,
+		.file_name = fname,
+		.time_limit_ms = q->time_limit_ms,
+		.mem_limit = q->mem_limit,
+	};
+	struct vms_tcc_result res = { 0 };
+	int rc = vms_tcc_check(b->checker, &tr, &res);
+	pthread_mutex_lock(&b->stats_lock);
+	vms_tcc_checker_stats(b->checker, &b->stats);
+	pthread_mutex_unlock(&b->stats_lock);
+	r->backend = vms_xstrdup("tcc-snapshot");
+	r->ms = res.ms;
+	switch (res.status) {
+	case VMS_TCC_OK: r->status = VMS_ST_OK; break;
+	case VMS_TCC_ERRORS: r->status = VMS_ST_ERRORS; break;
+	case VMS_TCC_UNSUPPORTED: r->status = VMS_ST_UNSUPPORTED; break;
+	case VMS_TCC_CRASHED: r->status = VMS_ST_CRASHED; break;
+	case VMS_TCC_TIMEOUT: r->status = VMS_ST_TIMEOUT; break;
+	case VMS_TCC_MEMORY: r->status = VMS_ST_LIMIT; break;
+	default: r->status = VMS_ST_INTERNAL; break;
+	}
+	if (rc < 0 && r->status == VMS_ST_OK)
+		r->status = VMS_ST_INTERNAL;
+	diags_append(&r->diags, &res.diags);
+	diags_rename(&r->diags, fname, q->file);
+	vms_tcc_result_free(&res);
+	free(src);
+	free(fname);
+#else
+	backend_check_clang(b, q, r);
+#endif
+}
+
+void backend_stats_json(struct backend *b, struct json_object *obj)
+{
+#if VMSLIM_HAVE_TCCARENA
+	pthread_mutex_lock(&b->stats_lock);
+	struct vms_tcc_stats s = b->stats;
+	pthread_mutex_unlock(&b->stats_lock);
+	struct json_object *c = json_object_new_object();
+	json_object_object_add(c, "checks", json_object_new_uint64(s.checks));
+	json_object_object_add(c, "snapshot_hits", json_object_new_uint64(s.hits));
+	json_object_object_add(c, "snapshot_misses", json_object_new_uint64(s.misses));
+	json_object_object_add(c, "snapshots", json_object_new_uint64(s.snapshots));
+	json_object_object_add(c, "crashed", json_object_new_uint64(s.crashed));
+	json_object_object_add(c, "timeouts", json_object_new_uint64(s.timeouts));
+	json_object_object_add(c, "unsupported", json_object_new_uint64(s.unsupported));
+	json_object_object_add(c, "last_build_ms", json_num3(s.last_build_ms));
+	json_object_object_add(obj, "checker", c);
+#else
+	json_object_object_add(obj, "checker", json_object_new_string("clang (no tccarena)"));
+#endif
+	json_object_object_add(obj, "clang", json_object_new_string(b->clang));
+	if (b->vmlinux)
+		json_object_object_add(obj, "vmlinux", json_object_new_string(b->vmlinux));
+}

@@ -1,0 +1,895 @@
+/* The language server: LSP over stdio (Content-Length framing, JSON-RPC 2.0).
+ *
+ * What an editor gets, and from where:
+ *  - on every change, the TCC snapshot checker's diagnostics (about a millisecond with
+ *    the full vmlinux.h once the snapshot exists), published with the document's
+ *    version. Messages already queued are all applied before checking, so a burst of
+ *    keystrokes costs one check;
+ *  - where the checker cannot judge the text (unsupported construct, crash, time or
+ *    memory limit), clang -fsyntax-only on that version, in a worker; a newer version
+ *    kills an older one's job, and a stale answer is never published;
+ *  - on save, a clang build through the PCH path (and, with loadOnSave, a verifier load
+ *    of the object) in a worker. Its diagnostics are clang's exact ones, so while the
+ *    text is still what was saved they replace the checker's; the first edit after the
+ *    save returns to the checker's.
+ * Positions are UTF-16 code units (the protocol's default) on both sides: incremental
+ * changes are mapped onto the UTF-8 text, and diagnostic columns (bytes) back.
+ * Jobs run in forked workers (worker.c), so the loop stays responsive while clang runs. */
+#include "serve/internal.h"
+
+#include <errno.h>
+#include <json-c/json.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <unistd.h>
+
+#define MAX_MESSAGE (64u << 20)
+
+enum { ERR_PARSE = -32700, ERR_INVALID = -32600, ERR_NO_METHOD = -32601,
+       ERR_PARAMS = -32602, ERR_NOT_INIT = -32002 };
+
+struct job {
+	pid_t pid;
+	int fd;			/* -1: none */
+	struct vms_buf data;
+	int version;
+	struct vms_hash128 text_hash;
+	double deadline;
+	int timed_out;
+};
+
+struct doc {
+	char *uri, *path, *dir;
+	struct vms_buf text;
+	int version;
+	int dirty;
+	struct vms_diags check;	/* for `version`, from the checker or clang */
+	int check_version;
+	int check_pending;	/* a clang fallback is running for this version */
+	struct job fallback, build;
+	struct vms_diags built;	/* the last finished build's, for built_hash */
+	struct ctier *ct;	/* the libclang tier's translation unit, once used */
+	struct vms_hash128 built_hash;
+	int have_built;
+	struct doc *next;
+};
+
+struct lsp {
+	const struct vms_lsp_opts *o;
+	struct vms_backend_opts bo;
+	struct vms_argv inc, flags;
+	char *header;
+	int build_on_save, load_on_save, clang_tier, exact;
+	struct backend *be;
+	int out;
+	int initialized, shutdown;
+	struct doc *docs;
+	struct limits lim;
+};
+
+static void lsp_log(struct lsp *l, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void lsp_log(struct lsp *l, const char *fmt, ...)
+{
+	if (!l->o->log)
+		return;
+	va_list ap;
+	char *s;
+	va_start(ap, fmt);
+	if (vasprintf(&s, fmt, ap) >= 0) {
+		l->o->log(l->o->log_ctx, s);
+		free(s);
+	}
+	va_end(ap);
+}
+
+/* ---- output ----------------------------------------------------------------------- */
+
+static void write_all(int fd, const char *p, size_t n)
+{
+	while (n) {
+		ssize_t w = write(fd, p, n);
+		if (w < 0) {
+			if (errno == EINTR)
+				continue;
+			return;
+		}
+		p += w;
+		n -= (size_t)w;
+	}
+}
+
+static void send_msg(struct lsp *l, struct json_object *m)
+{
+	json_object_object_add(m, "jsonrpc", json_object_new_string("2.0"));
+	const char *body = json_text(m);
+	size_t n = strlen(body);
+	char hdr[64];
+	int h = snprintf(hdr, sizeof(hdr), "Content-Length: %zu\r\n\r\n", n);
+	struct vms_buf b = { 0 };
+	vms_buf_append(&b, hdr, (size_t)h);
+	vms_buf_append(&b, body, n);
+	write_all(l->out, b.data, b.len);
+	vms_buf_free(&b);
+	json_object_put(m);
+}
+
+static void respond(struct lsp *l, struct json_object *id, struct json_object *result)
+{
+	struct json_object *m = json_object_new_object();
+	json_object_object_add(m, "id", json_object_get(id));
+	json_object_object_add(m, "result", result);
+	send_msg(l, m);
+}
+
+static void respond_error(struct lsp *l, struct json_object *id, int code, const char *msg)
+{
+	struct json_object *m = json_object_new_object(), *e = json_object_new_object();
+	json_object_object_add(m, "id", id ? json_object_get(id) : NULL);
+	json_object_object_add(e, "code", json_object_new_int(code));
+	json_object_object_add(e, "message", json_object_new_string(msg));
+	json_object_object_add(m, "error", e);
+	send_msg(l, m);
+}
+
+/* ---- positions -------------------------------------------------------------------- */
+
+static size_t line_start(const char *t, size_t len, int line)
+{
+	size_t i = 0;
+	for (int k = 0; k < line && i < len; i++)
+		if (t[i] == '\n')
+			k++;
+	return line <= 0 ? 0 : i;
+}
+
+static size_t utf8_len(unsigned char c)
+{
+	return c < 0x80 ? 1 : (c & 0xe0) == 0xc0 ? 2 : (c & 0xf0) == 0xe0 ? 3 : (c & 0xf8) == 0xf0 ? 4 : 1;
+}
+
+/* (line, UTF-16 character) -> byte offset, clamped to the line's end. */
+static size_t offset_of(const char *t, size_t len, int line, int ch)
+{
+	size_t i = line_start(t, len, line);
+	if (line > 0 && i == len && (len == 0 || t[len - 1] != '\n'))
+		return len; /* past the last line */
+	int units = 0;
+	while (i < len && t[i] != '\n' && units < ch) {
+		size_t n = utf8_len((unsigned char)t[i]);
+		units += n == 4 ? 2 : 1;
+		i += n;
+	}
+	return i > len ? len : i;
+}
+
+/* byte column (1-based) on line (0-based) -> UTF-16 character (0-based) */
+static int utf16_col(const char *t, size_t len, int line, int bytecol)
+{
+	size_t i = line_start(t, len, line), end = i + (size_t)(bytecol > 0 ? bytecol - 1 : 0);
+	int units = 0;
+	while (i < len && i < end && t[i] != '\n') {
+		size_t n = utf8_len((unsigned char)t[i]);
+		units += n == 4 ? 2 : 1;
+		i += n;
+	}
+	return units;
+}
+
+static int line_units(const char *t, size_t len, int line, int *first_nonblank)
+{
+	size_t i = line_start(t, len, line);
+	int units = 0, first = -1;
+	while (i < len && t[i] != '\n') {
+		if (first < 0 && t[i] != ' ' && t[i] != '\t')
+			first = units;
+		size_t n = utf8_len((unsigned char)t[i]);
+		units += n == 4 ? 2 : 1;
+		i += n;
+	}
+	*first_nonblank = first < 0 ? 0 : first;
+	return units;
+}
+
+/* ---- documents -------------------------------------------------------------------- */
+
+static char *uri_to_path(const char *uri)
+{
+	if (strncmp(uri, "file://", 7))
+		return NULL;
+	const char *p = uri + 7;
+	struct vms_buf b = { 0 };
+	for (; *p; p++) {
+		if (*p == '%' && p[1] && p[2]) {
+			char hex[3] = { p[1], p[2], 0 };
+			char *end;
+			long v = strtol(hex, &end, 16);
+			if (!*end) {
+				char c = (char)v;
+				vms_buf_append(&b, &c, 1);
+				p += 2;
+				continue;
+			}
+		}
+		vms_buf_append(&b, p, 1);
+	}
+	return vms_buf_steal(&b);
+}
+
+static struct doc *find_doc(struct lsp *l, const char *uri)
+{
+	for (struct doc *d = l->docs; d; d = d->next)
+		if (!strcmp(d->uri, uri))
+			return d;
+	return NULL;
+}
+
+static void job_stop(struct job *j)
+{
+	if (j->fd >= 0) {
+		worker_kill(j->pid);
+		struct vms_result r;
+		worker_collect(j->pid, NULL, 0, 1, &r);
+		vms_result_free(&r);
+		close(j->fd);
+		j->fd = -1;
+	}
+	vms_buf_free(&j->data);
+}
+
+static void doc_free(struct doc *d)
+{
+	job_stop(&d->fallback);
+	job_stop(&d->build);
+	ctier_free(d->ct);
+	vms_diags_free(&d->check);
+	vms_diags_free(&d->built);
+	vms_buf_free(&d->text);
+	free(d->uri);
+	free(d->path);
+	free(d->dir);
+	free(d);
+}
+
+static struct vms_hash128 text_hash(const struct doc *d)
+{
+	return vms_hash128(d->text.data ? d->text.data : "", d->text.len);
+}
+
+/* ---- diagnostics -------------------------------------------------------------------- */
+
+static int ident_char(char c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_';
+}
+
+static struct json_object *pos(int line, int ch)
+{
+	struct json_object *p = json_object_new_object();
+	json_object_object_add(p, "line", json_object_new_int(line));
+	json_object_object_add(p, "character", json_object_new_int(ch));
+	return p;
+}
+
+static struct json_object *to_lsp(const struct doc *d, const struct vms_diag *g)
+{
+	const char *t = d->text.data ? d->text.data : "";
+	size_t len = d->text.len;
+	int here = g->file && d->path && !strcmp(g->file, d->path);
+	int line = here && g->line > 0 ? g->line - 1 : 0;
+	int first, units = line_units(t, len, line, &first);
+	int sc, ec;
+	if (here && g->col > 0) {
+		sc = utf16_col(t, len, line, g->col);
+		size_t off = offset_of(t, len, line, sc), e = off;
+		while (e < len && ident_char(t[e]))
+			e++;
+		ec = sc + (int)(e > off ? e - off : 1);
+		if (ec > units)
+			ec = units > sc ? units : sc + 1;
+	} else {
+		sc = first;
+		ec = units > first ? units : first + 1;
+	}
+	struct json_object *o = json_object_new_object(), *r = json_object_new_object();
+	json_object_object_add(r, "start", pos(line, sc));
+	json_object_object_add(r, "end", pos(line, ec));
+	json_object_object_add(o, "range", r);
+	json_object_object_add(o, "severity",
+			       json_object_new_int(g->sev == VMS_ERROR ? 1 : g->sev == VMS_WARNING ? 2 : 3));
+	json_object_object_add(o, "source", json_object_new_string("vmslim"));
+	char *msg;
+	if (here || !g->file)
+		msg = vms_xstrdup(g->msg ? g->msg : "");
+	else if (g->line > 0)
+		msg = vms_xasprintf("in %s:%d: %s", g->file, g->line, g->msg ? g->msg : "");
+	else
+		msg = vms_xasprintf("in %s: %s", g->file, g->msg ? g->msg : "");
+	char *clean = utf8_clean(msg, strlen(msg));
+	json_object_object_add(o, "message", json_object_new_string(clean));
+	free(clean);
+	free(msg);
+	return o;
+}
+
+static void publish(struct lsp *l, struct doc *d)
+{
+	struct vms_hash128 h = text_hash(d);
+	int use_build = d->have_built && h.hi == d->built_hash.hi && h.lo == d->built_hash.lo;
+	const struct vms_diags *src = use_build ? &d->built : &d->check;
+	struct json_object *arr = json_object_new_array();
+	for (size_t i = 0; i < src->n; i++) {
+		/* notes that point into headers say little in an editor: errors and warnings,
+		 * and notes about this very file */
+		const struct vms_diag *g = &src->v[i];
+		if (g->sev == VMS_NOTE && g->file && d->path && strcmp(g->file, d->path))
+			continue;
+		json_object_array_add(arr, to_lsp(d, g));
+	}
+	struct json_object *p = json_object_new_object();
+	json_object_object_add(p, "uri", json_object_new_string(d->uri));
+	json_object_object_add(p, "version", json_object_new_int(d->version));
+	json_object_object_add(p, "diagnostics", arr);
+	struct json_object *m = json_object_new_object();
+	json_object_object_add(m, "method", json_object_new_string("textDocument/publishDiagnostics"));
+	json_object_object_add(m, "params", p);
+	send_msg(l, m);
+}
+
+/* ---- jobs ------------------------------------------------------------------------- */
+
+struct job_arg {
+	struct lsp *l;
+	struct doc *d;
+	int build;
+};
+
+static void fill_req(struct lsp *l, struct doc *d, struct backend_req *q)
+{
+	*q = (struct backend_req){
+		.source = d->text.data ? d->text.data : "",
+		.len = d->text.len,
+		.file = d->path ? d->path : vms_basename(d->uri),
+		.src_dir = d->dir,
+		.time_limit_ms = l->lim.wall_ms,
+	};
+}
+
+/* The verifier's log names source lines as "; code @ file.c:57": the last one before
+ * the complaint is where it gave up, and the complaint is the last line of the log that
+ * is neither an instruction, a source reference nor libbpf's or vmslim's framing. */
+static void verifier_diag(const char *log, const char *path, struct vms_diags *out)
+{
+	int line = 0, done = 0;
+	char *msg = NULL;
+	const char *base = vms_basename(path);
+	for (const char *p = log; p && *p && !done;) {
+		const char *eol = strchr(p, '\n');
+		size_t n = eol ? (size_t)(eol - p) : strlen(p);
+		char *l = vms_xstrndup(p, n);
+		char *at = strstr(l, " @ ");
+		if (l[0] == ';' && at) {
+			char *colon = strrchr(at + 3, ':');
+			if (colon) {
+				*colon = 0;
+				if (!strcmp(vms_basename(at + 3), base) && atoi(colon + 1) > 0)
+					line = atoi(colon + 1);
+			}
+		} else if (!strncmp(l, "processed ", 10)) {
+			done = 1;
+		} else if (n && !(l[0] >= '0' && l[0] <= '9') && strncmp(l, "libbpf:", 7) &&
+			   strncmp(l, "vmslim:", 7) && strncmp(l, "--", 2) && l[0] != ';') {
+			free(msg);
+			msg = vms_xstrdup(l);
+		}
+		free(l);
+		p = eol ? eol + 1 : NULL;
+	}
+	vms_diag_add(out, VMS_ERROR, path, line, 0, "the verifier rejects the program: %s",
+		     msg ? msg : "(see `vmslim build --load`)");
+	free(msg);
+}
+
+static void job_main(void *arg, struct vms_result *r)
+{
+	struct job_arg *a = arg;
+	struct backend_req q;
+	fill_req(a->l, a->d, &q);
+	if (!a->build) {
+		backend_check_clang(a->l->be, &q, r);
+		return;
+	}
+	backend_build(a->l->be, &q, r);
+	if (r->status != VMS_ST_OK || !a->l->load_on_save || !r->obj)
+		return;
+	char *dir = vms_make_tempdir("vmslim-lsp-load");
+	if (!dir)
+		return;
+	char *obj = vms_xasprintf("%s/prog.o", dir);
+	if (vms_write_file_atomic(obj, r->obj, r->obj_len, 0600) == 0) {
+		char *log = NULL;
+		enum vms_load_result lr = vms_bpf_load_object(obj, &log);
+		if (lr == VMS_LOAD_REJECTED || lr == VMS_LOAD_ERROR) {
+			verifier_diag(log ? log : "", q.file, &r->diags);
+			r->status = VMS_ST_ERRORS;
+		} else if (lr == VMS_LOAD_REFUSED) {
+			vms_diag_add(&r->diags, VMS_NOTE, q.file, 0, 0,
+				     "not loaded: this machine refuses to load BPF programs");
+		}
+		free(log);
+	}
+	vms_remove_tree(dir);
+	free(dir);
+	free(obj);
+}
+
+static void job_start(struct lsp *l, struct doc *d, struct job *j, int build)
+{
+	job_stop(j);
+	struct job_arg a = { l, d, build };
+	int e = worker_spawn(job_main, &a, &l->lim, &j->pid, &j->fd);
+	if (e < 0) {
+		lsp_log(l, "cannot start a worker: %s", strerror(-e));
+		j->fd = -1;
+		return;
+	}
+	j->version = d->version;
+	j->text_hash = text_hash(d);
+	j->deadline = vms_now_ms() + l->lim.wall_ms;
+	j->timed_out = 0;
+}
+
+static void job_finished(struct lsp *l, struct doc *d, struct job *j)
+{
+	struct vms_result r;
+	worker_collect(j->pid, j->data.data, j->data.len, j->timed_out, &r);
+	close(j->fd);
+	j->fd = -1;
+	vms_buf_free(&j->data);
+	struct vms_hash128 h = text_hash(d);
+	int current = h.hi == j->text_hash.hi && h.lo == j->text_hash.lo;
+	if (j == &d->build) {
+		vms_diags_free(&d->built);
+		d->built = r.diags;
+		memset(&r.diags, 0, sizeof(r.diags));
+		d->built_hash = j->text_hash;
+		d->have_built = 1;
+		lsp_log(l, "%s: build %s (%.0f ms)", d->path ? d->path : d->uri,
+			vms_status_name(r.status), r.ms);
+		if (current)
+			publish(l, d);
+	} else if (current && d->check_version == j->version) {
+		vms_diags_free(&d->check);
+		d->check = r.diags;
+		memset(&r.diags, 0, sizeof(r.diags));
+		d->check_pending = 0;
+		publish(l, d);
+	}
+	vms_result_free(&r);
+}
+
+/* ---- checks ----------------------------------------------------------------------- */
+
+/* The libclang tier, in this process; 0 when it answered. */
+static int check_exact(struct lsp *l, struct doc *d)
+{
+	if (!d->path)
+		return -1;
+	if (!d->ct)
+		d->ct = ctier_new(d->path, d->dir, (const char *const *)l->inc.v, l->inc.n,
+				  (const char *const *)l->flags.v, l->flags.n,
+				  backend_vmlinux_dir(l->be));
+	if (!d->ct)
+		return -1;
+	struct vms_diags dd = { 0 };
+	double t0 = vms_now_ms();
+	if (ctier_check(d->ct, d->text.data ? d->text.data : "", d->text.len, &dd) < 0) {
+		vms_diags_free(&dd);
+		return -1;
+	}
+	if (vms_now_ms() - t0 > 100)
+		lsp_log(l, "%s: libclang parse %.0f ms", d->path, vms_now_ms() - t0);
+	job_stop(&d->fallback);
+	d->check_pending = 0;
+	vms_diags_free(&d->check);
+	d->check = dd;
+	publish(l, d);
+	return 0;
+}
+
+static void check_doc(struct lsp *l, struct doc *d)
+{
+	d->dirty = 0;
+	d->check_version = d->version;
+	if (l->exact && check_exact(l, d) == 0)
+		return;
+	struct backend_req q;
+	fill_req(l, d, &q);
+	q.time_limit_ms = 5000;
+	struct vms_result r = { 0 };
+	backend_check_fast(l->be, &q, &r);
+	if (r.status != VMS_ST_OK && r.status != VMS_ST_ERRORS && l->clang_tier &&
+	    check_exact(l, d) == 0) {
+		vms_result_free(&r);
+		return;
+	}
+	if (r.status == VMS_ST_OK || r.status == VMS_ST_ERRORS) {
+		job_stop(&d->fallback);
+		d->check_pending = 0;
+		vms_diags_free(&d->check);
+		d->check = r.diags;
+		memset(&r.diags, 0, sizeof(r.diags));
+		publish(l, d);
+	} else {
+		/* the checker cannot judge this text: clang answers for this version */
+		d->check_pending = 1;
+		job_start(l, d, &d->fallback, 0);
+	}
+	vms_result_free(&r);
+}
+
+/* ---- requests and notifications --------------------------------------------------- */
+
+static const char *jstr(struct json_object *o, const char *k)
+{
+	struct json_object *v;
+	if (!o || !json_object_object_get_ex(o, k, &v) || !json_object_is_type(v, json_type_string))
+		return NULL;
+	return json_object_get_string(v);
+}
+
+static struct json_object *jget(struct json_object *o, const char *k)
+{
+	struct json_object *v;
+	return o && json_object_object_get_ex(o, k, &v) ? v : NULL;
+}
+
+static void take_options(struct lsp *l, struct json_object *opts)
+{
+	if (!json_object_is_type(opts, json_type_object))
+		return;
+	struct json_object *v;
+	if ((v = jget(opts, "includeDirs")) && json_object_is_type(v, json_type_array))
+		for (size_t i = 0; i < json_object_array_length(v); i++)
+			vms_argv_push(&l->inc, json_object_get_string(json_object_array_get_idx(v, i)));
+	if ((v = jget(opts, "defines")) && json_object_is_type(v, json_type_array))
+		for (size_t i = 0; i < json_object_array_length(v); i++)
+			vms_argv_pushf(&l->flags, "-D%s",
+				       json_object_get_string(json_object_array_get_idx(v, i)));
+	if (jstr(opts, "header")) {
+		free(l->header);
+		l->header = vms_xstrdup(jstr(opts, "header"));
+	}
+	if ((v = jget(opts, "buildOnSave")))
+		l->build_on_save = json_object_get_boolean(v);
+	if ((v = jget(opts, "loadOnSave")))
+		l->load_on_save = json_object_get_boolean(v);
+	if ((v = jget(opts, "clangTier")))
+		l->clang_tier = json_object_get_boolean(v);
+	if ((v = jget(opts, "exact")))
+		l->exact = json_object_get_boolean(v);
+}
+
+static void on_initialize(struct lsp *l, struct json_object *id, struct json_object *params)
+{
+	if (l->initialized) {
+		respond_error(l, id, ERR_INVALID, "initialize was already received");
+		return;
+	}
+	take_options(l, jget(params, "initializationOptions"));
+	l->bo.inc_dirs = (const char *const *)l->inc.v;
+	l->bo.n_inc = l->inc.n;
+	l->bo.flags = (const char *const *)l->flags.v;
+	l->bo.n_flags = l->flags.n;
+	l->bo.header = l->header;
+	l->bo.untrusted = 0;
+	struct vms_diags d = { 0 };
+	if (backend_new(&l->bo, &l->be, &d) < 0) {
+		struct vms_buf b = { 0 };
+		vms_buf_puts(&b, "cannot start the checker:");
+		for (size_t i = 0; i < d.n; i++)
+			vms_buf_printf(&b, " %s%s%s", d.v[i].file ? d.v[i].file : "",
+				       d.v[i].file ? ": " : "", d.v[i].msg);
+		respond_error(l, id, ERR_INVALID, b.data);
+		lsp_log(l, "%s", b.data);
+		vms_buf_free(&b);
+		vms_diags_free(&d);
+		return;
+	}
+	vms_diags_free(&d);
+	l->initialized = 1;
+	struct json_object *caps = json_object_new_object(), *sync = json_object_new_object(),
+			   *save = json_object_new_object(), *res = json_object_new_object(),
+			   *info = json_object_new_object();
+	json_object_object_add(sync, "openClose", json_object_new_boolean(1));
+	json_object_object_add(sync, "change", json_object_new_int(2)); /* incremental */
+	json_object_object_add(save, "includeText", json_object_new_boolean(0));
+	json_object_object_add(sync, "save", save);
+	json_object_object_add(caps, "positionEncoding", json_object_new_string("utf-16"));
+	json_object_object_add(caps, "textDocumentSync", sync);
+	json_object_object_add(res, "capabilities", caps);
+	json_object_object_add(info, "name", json_object_new_string("vmslim"));
+	json_object_object_add(res, "serverInfo", info);
+	respond(l, id, res);
+}
+
+static void on_open(struct lsp *l, struct json_object *params)
+{
+	struct json_object *td = jget(params, "textDocument");
+	const char *uri = jstr(td, "uri"), *text = jstr(td, "text");
+	struct json_object *ver = jget(td, "version");
+	if (!uri || !text)
+		return;
+	struct doc *d = find_doc(l, uri);
+	if (!d) {
+		d = vms_xcalloc(1, sizeof(*d));
+		d->uri = vms_xstrdup(uri);
+		d->path = uri_to_path(uri);
+		d->dir = d->path ? vms_dirname(d->path) : NULL;
+		d->fallback.fd = d->build.fd = -1;
+		d->next = l->docs;
+		l->docs = d;
+	}
+	d->text.len = 0;
+	vms_buf_append(&d->text, text, (size_t)json_object_get_string_len(jget(td, "text")));
+	d->version = ver ? json_object_get_int(ver) : 0;
+	d->dirty = 1;
+}
+
+static void on_change(struct lsp *l, struct json_object *params)
+{
+	struct json_object *td = jget(params, "textDocument");
+	struct doc *d = find_doc(l, jstr(td, "uri") ? jstr(td, "uri") : "");
+	struct json_object *changes = jget(params, "contentChanges");
+	if (!d || !json_object_is_type(changes, json_type_array))
+		return;
+	for (size_t i = 0; i < json_object_array_length(changes); i++) {
+		struct json_object *c = json_object_array_get_idx(changes, i);
+		struct json_object *tv = jget(c, "text"), *range = jget(c, "range");
+		if (!tv || !json_object_is_type(tv, json_type_string))
+			continue;
+		const char *t = json_object_get_string(tv);
+		size_t tl = (size_t)json_object_get_string_len(tv);
+		if (!range) {
+			d->text.len = 0;
+			vms_buf_append(&d->text, t, tl);
+			continue;
+		}
+		struct json_object *s = jget(range, "start"), *e = jget(range, "end");
+		const char *txt = d->text.data ? d->text.data : "";
+		size_t so = offset_of(txt, d->text.len, json_object_get_int(jget(s, "line")),
+				      json_object_get_int(jget(s, "character")));
+		size_t eo = offset_of(txt, d->text.len, json_object_get_int(jget(e, "line")),
+				      json_object_get_int(jget(e, "character")));
+		if (eo < so)
+			eo = so;
+		struct vms_buf nb = { 0 };
+		vms_buf_append(&nb, txt, so);
+		vms_buf_append(&nb, t, tl);
+		vms_buf_append(&nb, txt + eo, d->text.len - eo);
+		vms_buf_free(&d->text);
+		d->text = nb;
+	}
+	struct json_object *ver = jget(td, "version");
+	if (ver)
+		d->version = json_object_get_int(ver);
+	d->dirty = 1;
+}
+
+static void dispatch(struct lsp *l, struct json_object *m)
+{
+	const char *method = jstr(m, "method");
+	struct json_object *id = jget(m, "id"), *params = jget(m, "params");
+	if (!method) /* a response to a request we never send */
+		return;
+	if (!strcmp(method, "initialize")) {
+		on_initialize(l, id, params);
+		return;
+	}
+	if (!strcmp(method, "exit"))
+		return; /* the loop looks for it */
+	if (!l->initialized) {
+		if (id)
+			respond_error(l, id, ERR_NOT_INIT, "the server is not initialized");
+		return;
+	}
+	if (!strcmp(method, "shutdown")) {
+		l->shutdown = 1;
+		respond(l, id, NULL);
+	} else if (!strcmp(method, "textDocument/didOpen")) {
+		on_open(l, params);
+	} else if (!strcmp(method, "textDocument/didChange")) {
+		on_change(l, params);
+	} else if (!strcmp(method, "textDocument/didSave")) {
+		struct doc *d = find_doc(l, jstr(jget(params, "textDocument"), "uri") ?: "");
+		if (d && l->build_on_save)
+			job_start(l, d, &d->build, 1);
+	} else if (!strcmp(method, "textDocument/didClose")) {
+		const char *uri = jstr(jget(params, "textDocument"), "uri");
+		for (struct doc **p = &l->docs; uri && *p; p = &(*p)->next)
+			if (!strcmp((*p)->uri, uri)) {
+				struct doc *d = *p;
+				*p = d->next;
+				struct json_object *pp = json_object_new_object(), *mm = json_object_new_object();
+				json_object_object_add(pp, "uri", json_object_new_string(d->uri));
+				json_object_object_add(pp, "diagnostics", json_object_new_array());
+				json_object_object_add(mm, "method", json_object_new_string("textDocument/publishDiagnostics"));
+				json_object_object_add(mm, "params", pp);
+				send_msg(l, mm);
+				doc_free(d);
+				break;
+			}
+	} else if (id) {
+		respond_error(l, id, ERR_NO_METHOD, "method not supported");
+	}
+	/* other notifications ($/cancelRequest, initialized, workspace/...) need nothing */
+}
+
+/* ---- framing and the loop ----------------------------------------------------------- */
+
+/* Parses one message from in; 1 done (*msg may be NULL for bad JSON, *bad set), 0 need
+ * more, -1 broken framing. */
+static int take_message(struct vms_buf *in, size_t *off, struct json_object **msg, int *bad)
+{
+	*msg = NULL;
+	*bad = 0;
+	const char *base = in->data + *off;
+	size_t avail = in->len - *off;
+	const char *end = NULL;
+	for (size_t i = 0; i + 3 < avail; i++)
+		if (base[i] == '\r' && base[i + 1] == '\n' && base[i + 2] == '\r' && base[i + 3] == '\n') {
+			end = base + i;
+			break;
+		}
+	if (!end)
+		return avail > 8192 ? -1 : 0;
+	long clen = -1;
+	for (const char *p = base; p < end;) {
+		const char *eol = p;
+		while (eol < end && *eol != '\r')
+			eol++;
+		if (eol - p > 15 && !strncasecmp(p, "Content-Length:", 15))
+			clen = strtol(p + 15, NULL, 10);
+		p = eol + 2;
+	}
+	if (clen < 0 || (unsigned long)clen > MAX_MESSAGE)
+		return -1;
+	size_t hdr = (size_t)(end - base) + 4;
+	if (avail < hdr + (size_t)clen)
+		return 0;
+	struct json_tokener *tok = json_tokener_new_ex(64);
+	*msg = json_tokener_parse_ex(tok, base + hdr, (int)clen);
+	if (json_tokener_get_error(tok) != json_tokener_success || !*msg ||
+	    !json_object_is_type(*msg, json_type_object)) {
+		json_object_put(*msg);
+		*msg = NULL;
+		*bad = 1;
+	}
+	json_tokener_free(tok);
+	*off += hdr + (size_t)clen;
+	return 1;
+}
+
+int vms_lsp_run(const struct vms_lsp_opts *o, int in_fd, int out_fd)
+{
+	struct lsp l = { .o = o, .out = out_fd };
+	l.bo = o->backend;
+	for (size_t i = 0; i < o->backend.n_inc; i++)
+		vms_argv_push(&l.inc, o->backend.inc_dirs[i]);
+	for (size_t i = 0; i < o->backend.n_flags; i++)
+		vms_argv_push(&l.flags, o->backend.flags[i]);
+	l.header = o->backend.header ? vms_xstrdup(o->backend.header) : NULL;
+	l.build_on_save = o->build_on_save;
+	l.load_on_save = o->load_on_save;
+	l.clang_tier = o->clang_tier;
+	l.exact = o->exact;
+	l.lim.cpu_s = 60;
+	l.lim.mem_bytes = 4ull << 30;
+	l.lim.wall_ms = o->time_limit_ms > 0 ? o->time_limit_ms : 60000;
+	struct sigaction ign = { .sa_handler = SIG_IGN }, old_pipe;
+	sigaction(SIGPIPE, &ign, &old_pipe);
+
+	struct vms_buf in = { 0 };
+	size_t off = 0;
+	int exit_seen = 0, eof = 0;
+	while (!exit_seen && !eof) {
+		/* poll stdin and every running job */
+		struct pollfd p[1 + 64];
+		struct job *pj[1 + 64];
+		struct doc *pd[1 + 64];
+		nfds_t n = 0;
+		p[n++] = (struct pollfd){ .fd = in_fd, .events = POLLIN };
+		double now = vms_now_ms(), next = now + 60000;
+		for (struct doc *d = l.docs; d && n < 65; d = d->next) {
+			struct job *js[2] = { &d->fallback, &d->build };
+			for (int k = 0; k < 2 && n < 65; k++)
+				if (js[k]->fd >= 0) {
+					pj[n] = js[k];
+					pd[n] = d;
+					p[n++] = (struct pollfd){ .fd = js[k]->fd, .events = POLLIN };
+					if (!js[k]->timed_out && js[k]->deadline < next)
+						next = js[k]->deadline;
+				}
+		}
+		int r = poll(p, n, next > now ? (int)(next - now) + 1 : 0);
+		if (r < 0 && errno != EINTR)
+			break;
+		now = vms_now_ms();
+		for (struct doc *d = l.docs; d; d = d->next) {
+			struct job *js[2] = { &d->fallback, &d->build };
+			for (int k = 0; k < 2; k++)
+				if (js[k]->fd >= 0 && !js[k]->timed_out && now >= js[k]->deadline) {
+					worker_kill(js[k]->pid);
+					js[k]->timed_out = 1;
+				}
+		}
+		for (nfds_t i = 1; r > 0 && i < n; i++) {
+			if (!p[i].revents)
+				continue;
+			char buf[65536];
+			ssize_t k;
+			while ((k = read(pj[i]->fd, buf, sizeof(buf))) > 0)
+				vms_buf_append(&pj[i]->data, buf, (size_t)k);
+			if (k == 0 || (k < 0 && errno != EAGAIN && errno != EINTR))
+				job_finished(&l, pd[i], pj[i]);
+		}
+		if (r > 0 && p[0].revents) {
+			char buf[65536];
+			ssize_t k = read(in_fd, buf, sizeof(buf));
+			if (k > 0)
+				vms_buf_append(&in, buf, (size_t)k);
+			else if (k == 0 || (errno != EINTR && errno != EAGAIN))
+				eof = 1;
+		}
+		/* everything queued first, then one check per changed document */
+		for (;;) {
+			struct json_object *m;
+			int bad;
+			int t = take_message(&in, &off, &m, &bad);
+			if (t < 0) {
+				lsp_log(&l, "broken message framing; stopping");
+				eof = 1;
+				break;
+			}
+			if (t == 0)
+				break;
+			if (bad) {
+				respond_error(&l, NULL, ERR_PARSE, "malformed JSON");
+				continue;
+			}
+			const char *method = jstr(m, "method");
+			if (method && !strcmp(method, "exit"))
+				exit_seen = 1;
+			else
+				dispatch(&l, m);
+			json_object_put(m);
+			if (exit_seen)
+				break;
+		}
+		if (off == in.len) {
+			in.len = off = 0;
+		} else if (off > (1u << 20)) {
+			memmove(in.data, in.data + off, in.len - off);
+			in.len -= off;
+			off = 0;
+		}
+		if (!exit_seen)
+			for (struct doc *d = l.docs; d; d = d->next)
+				if (d->dirty && l.be)
+					check_doc(&l, d);
+	}
+	while (l.docs) {
+		struct doc *d = l.docs;
+		l.docs = d->next;
+		doc_free(d);
+	}
+	backend_free(l.be);
+	vms_buf_free(&in);
+	vms_argv_free(&l.inc);
+	vms_argv_free(&l.flags);
+	free(l.header);
+	sigaction(SIGPIPE, &old_pipe, NULL);
+	return exit_seen && l.shutdown ? 0 : 1;
+}

@@ -1,0 +1,144 @@
+/* serve: the long-lived side of vmslim — a content-addressed result cache, a daemon that
+ * answers check/build requests on a Unix socket (JSON, one object per line, see
+ * docs/protocol.md), its client, and a Language Server for editors. Nothing here prints or
+ * exits: the daemon's log lines go through a callback, errors come back as values. */
+#ifndef VMSLIM_SERVE_H
+#define VMSLIM_SERVE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "common/common.h"
+
+/* ---- the cache ------------------------------------------------------------------ */
+
+/* Entries are opaque byte strings named by a 128-bit key (xxh3 of everything the answer
+ * depends on). Two tiers: memory (LRU, bounded) and disk (one file per entry under dir,
+ * written with a rename, checksummed, bounded, least recently used evicted first). */
+struct vms_cache;
+
+struct vms_cache_opts {
+	const char *dir;	  /* NULL: memory only */
+	uint64_t max_disk_bytes;  /* 0: 512 MiB */
+	uint64_t max_mem_bytes;	  /* 0: 64 MiB */
+};
+
+enum vms_cache_hit { VMS_CACHE_MISS = 0, VMS_CACHE_MEM, VMS_CACHE_DISK };
+
+struct vms_cache_stats {
+	uint64_t mem_entries, mem_bytes, disk_entries, disk_bytes;
+	uint64_t hits_mem, hits_disk, misses, stores, corrupt, evicted;
+};
+
+/* Opens (creating) the cache; scans dir to learn what is there and removes leftovers of
+ * interrupted writes. 0 or -errno. */
+int vms_cache_open(const struct vms_cache_opts *o, struct vms_cache **out);
+void vms_cache_close(struct vms_cache *c);
+/* On a hit *data is an owned copy. A disk entry whose checksum, key or length does not
+ * match is deleted and reported as a miss (counted in stats.corrupt). */
+enum vms_cache_hit vms_cache_get(struct vms_cache *c, struct vms_hash128 key, void **data,
+				 size_t *len);
+/* Stores in memory and on disk; evicts least recently used entries past the bounds.
+ * 0 or -errno (a disk error leaves the memory entry in place). */
+int vms_cache_put(struct vms_cache *c, struct vms_hash128 key, const void *data, size_t len);
+void vms_cache_get_stats(const struct vms_cache *c, struct vms_cache_stats *s);
+/* Path of the file that holds key (owned; NULL for a memory-only cache). For tests and
+ * `stats`: the on-disk layout is <dir>/serve/<2 hex>/<30 hex>. */
+char *vms_cache_entry_path(const struct vms_cache *c, struct vms_hash128 key);
+/* $XDG_CACHE_HOME/vmslim, else $HOME/.cache/vmslim (owned). */
+char *vms_cache_default_dir(void);
+
+/* ---- requests and results ------------------------------------------------------- */
+
+enum vms_status {
+	VMS_ST_OK = 0,		/* clean (warnings possible) */
+	VMS_ST_ERRORS,		/* the source has errors: see diags */
+	VMS_ST_UNSUPPORTED,	/* the fast checker cannot judge this source */
+	VMS_ST_REFUSED,		/* the request broke a rule (include outside the header
+				 * directories, forbidden flag, too large) */
+	VMS_ST_CRASHED,		/* the checker or compiler crashed on it */
+	VMS_ST_TIMEOUT,		/* wall-time limit */
+	VMS_ST_LIMIT,		/* CPU or memory limit */
+	VMS_ST_INTERNAL,	/* the daemon could not run it */
+};
+const char *vms_status_name(enum vms_status s);
+int vms_status_from_name(const char *name); /* -1 when unknown */
+
+/* What the daemon and the LSP run a request with. */
+struct vms_backend_opts {
+	const char *const *inc_dirs;	/* -I directories (requests may include only these) */
+	size_t n_inc;
+	const char *clang;		/* NULL: $VMSLIM_CLANG or "clang" */
+	const char *cache_dir;		/* where the PCH path keeps its precompiled headers */
+	const char *headers_dir;	/* vmslim's shipped headers (TCC prelude) */
+	const char *const *flags;	/* always-on flags (-D...), before the request's own */
+	size_t n_flags;
+	const char *header;		/* what `#include "vmlinux.h"` opens; NULL: the one
+					 * found under inc_dirs (or beside the source) */
+	int untrusted;			/* sources come from strangers: confine the checker */
+};
+
+struct vms_result {
+	enum vms_status status;
+	struct vms_diags diags;
+	void *obj;		/* build: the object's bytes */
+	size_t obj_len;
+	char *backend;		/* which path answered: "tcc-snapshot", "clang-pch", ... */
+	double ms;		/* time the backend took */
+};
+void vms_result_free(struct vms_result *r);
+
+/* ---- the daemon ----------------------------------------------------------------- */
+
+struct vms_serve_opts {
+	const char *socket_path;
+	struct vms_backend_opts backend;
+	const char *cache_dir;		/* NULL: vms_cache_default_dir() */
+	int no_disk_cache;
+	uint64_t cache_max_bytes, mem_cache_bytes;
+	int jobs;			/* concurrent workers; 0: number of CPUs */
+	int cpu_limit_s;		/* per request; 0: 10 s */
+	uint64_t mem_limit_bytes;	/* per request address space; 0: 2 GiB */
+	int time_limit_ms;		/* per request wall time; 0: 20 s */
+	size_t max_request_bytes;	/* one JSON line; 0: 1 MiB */
+	int max_clients;		/* 0: 128 */
+	int allow_output_paths;		/* build "output": the daemon writes the object */
+	int sandbox;			/* 1: Landlock on workers where the kernel has it */
+	void (*log)(void *ctx, const char *line);
+	void *log_ctx;
+};
+
+/* Runs until a `shutdown` request or SIGTERM/SIGINT; returns 0 after a clean shutdown,
+ * -errno when it cannot start (diagnostic in d). */
+int vms_serve_run(const struct vms_serve_opts *o, struct vms_diags *d);
+
+/* $XDG_RUNTIME_DIR/vmslim.sock, else /tmp/vmslim-<uid>.sock (owned). */
+char *vms_serve_default_socket(void);
+
+/* ---- the client ----------------------------------------------------------------- */
+
+/* Connects, sends one request (a JSON object as text, without the newline), reads one
+ * reply line. *reply is owned. 0 or -errno. timeout_ms <= 0: none. */
+int vms_client_call(const char *socket_path, const char *request, char **reply,
+		    int timeout_ms);
+
+/* ---- the language server -------------------------------------------------------- */
+
+struct vms_lsp_opts {
+	struct vms_backend_opts backend;
+	int load_on_save;	/* a verifier load of the object after a successful build */
+	int build_on_save;	/* 1 by default in the CLI */
+	int clang_tier;		/* where the TCC checker cannot judge a text, libclang with a
+				 * precompiled preamble answers in-process (ms per edit after a
+				 * first parse) instead of a clang process per version */
+	int exact;		/* libclang for every change: clang's messages, no TCC */
+	int time_limit_ms;	/* for builds and clang fallbacks; 0: 60 s */
+	void (*log)(void *ctx, const char *line);
+	void *log_ctx;
+};
+
+/* Speaks LSP on in_fd/out_fd until `exit` or end of input. Returns the process exit code
+ * the LSP specification asks for (0 after shutdown+exit, 1 otherwise). */
+int vms_lsp_run(const struct vms_lsp_opts *o, int in_fd, int out_fd);
+
+#endif
