@@ -464,8 +464,11 @@ static int run_compile(const struct compile *c, struct vms_proc_result *r, struc
 	vms_argv_push(&av, c->cc->path);
 	for (size_t i = 0; i < c->flags->n; i++)
 		vms_argv_push(&av, c->flags->v[i]);
-	if (c->gmodules)
+	if (c->gmodules) {
 		vms_argv_push(&av, "-gmodules");
+		/* a -gmodules trial may crash clang by design: no reproducer files in /tmp */
+		vms_argv_push(&av, "-fno-crash-diagnostics");
+	}
 	if (c->pch) {
 		vms_argv_push(&av, "-include-pch");
 		vms_argv_push(&av, c->pch);

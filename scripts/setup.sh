@@ -12,6 +12,7 @@ packages=(
   bpftool libbpf-dev libelf-dev zlib1g-dev
   libxxhash-dev libjson-c-dev
   clangd python3
+  librsvg2-bin
 )
 
 missing=()

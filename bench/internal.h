@@ -1,0 +1,100 @@
+/* bench internals: the run context shared by the harness (run.c), the rows (rows.c)
+ * and the renderings (report.c, svg.c). */
+#ifndef VMSLIM_BENCH_INTERNAL_H
+#define VMSLIM_BENCH_INTERNAL_H
+
+#include <sys/types.h>
+
+#include "bench/bench.h"
+
+/* CMake says which of the libraries still being written exist in this build. */
+#ifndef VMSLIM_BENCH_HAVE_PCH
+#define VMSLIM_BENCH_HAVE_PCH 0
+#endif
+#ifndef VMSLIM_BENCH_HAVE_TCCARENA
+#define VMSLIM_BENCH_HAVE_TCCARENA 0
+#endif
+#ifndef VMSLIM_BENCH_HAVE_SERVE
+#define VMSLIM_BENCH_HAVE_SERVE 0
+#endif
+
+struct vms_tcc_checker;
+
+/* One program under test, with everything prepared for it. */
+struct bprog {
+	char *path;		/* as given, absolute */
+	char *name;		/* base name */
+	char *dir;		/* its directory: -iquote, so its own "x.h" still resolve */
+	char *source;		/* its text */
+	size_t len;
+	char *root;		/* work/<n>-<name>/ */
+	char *staged;		/* root/src/<name>: a copy in a directory without vmlinux.h,
+				 * so -I decides which vmlinux.h it includes */
+	char *slim_dir;		/* root/slim/ holding vmlinux.h (the slim header) */
+	char *slim;		/* root/slim/vmlinux.h */
+	long long slim_bytes;
+	char *slim_hash;	/* xxh3 of the slim header, to catch non-determinism */
+	char *pch_slim, *gm_pch_slim;	/* hand-made PCHs of the slim header (or NULL) */
+	char *pch_slim_err, *gm_pch_slim_err;	/* why a PCH could not be built */
+	struct vms_tcc_checker *checker_slim;
+	/* its daemon (`vmslim serve` with the slim header) */
+	pid_t serve_pid;
+	char *serve_socket;
+	char *serve_why_not;	/* why the daemon rows are skipped */
+	unsigned serve_edits;	/* cache-miss requests sent so far */
+};
+
+struct bctx {
+	const struct vms_bench_opts *o;
+	char *work;		/* the work directory */
+	int own_work;		/* remove it at the end */
+	char *cache;		/* work/cache: PCH cache of vms_build, compiler identity */
+	char *full_dir;		/* work/full/ holding vmlinux.h */
+	char *full;		/* work/full/vmlinux.h */
+	char *clang;		/* resolved clang */
+	char *tcc;
+	char *pch_full, *gm_pch_full;	/* hand-made PCHs of the full header */
+	char *pch_full_err, *gm_pch_full_err;
+	struct vms_tcc_checker *checker_full;
+	struct bprog *progs;
+	size_t n_progs;
+	int timeout_ms;
+};
+
+/* What one run of a row produced. */
+struct bsample {
+	double ms;
+	enum vms_bench_state state;
+	char *note;		/* owned: failure text, or a remark */
+	long long out_bytes, ref_bytes;
+	char *out_path;		/* build rows: the object written (owned), for comparing */
+};
+
+struct brow_def {
+	const char *id, *stage, *label, *calls;
+	int baseline;
+	/* one run; fills s (state VMS_BENCH_OK unless something went wrong) */
+	void (*run)(struct bctx *c, struct bprog *p, const struct brow_def *def,
+		    struct bsample *s);
+	int arg;		/* row-specific: which header, which allocator... */
+};
+
+extern const struct brow_def vms_bench_rows[];
+extern const size_t vms_bench_n_rows;
+
+/* rows.c: the preparation each row relies on (PCHs, checkers, the daemon). */
+int bench_prepare_global(struct bctx *c, struct vms_diags *d);
+int bench_prepare_prog(struct bctx *c, struct bprog *p, struct vms_diags *d);
+void bench_teardown(struct bctx *c);
+int bench_stop_daemon(struct bprog *p, char **why);
+/* compares a build row's object with the plain full-header build's: 1 same, 0 differs,
+ * -1 unknown; *why gets the first difference (owned) */
+int bench_same_object(const char *ref, const char *obj, char **why);
+
+void bench_progress(struct bctx *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* "19.9 KB", "2.8 MB" */
+void bench_fmt_bytes(char *out, size_t n, long long bytes);
+/* "0.41", "12.3", "652" (ms, three significant digits at most) */
+void bench_fmt_ms(char *out, size_t n, double ms);
+
+#endif
