@@ -1,7 +1,5 @@
 /* The backends a request is answered by: the TCC snapshot checker (tccarena/), clang
- * -fsyntax-only for what it cannot judge, and BPF builds through the PCH path (pch/).
- * Until those libraries exist in a build (CMake tells us with VMSLIM_HAVE_*), the same
- * functions run clang directly, so the daemon works at every step of the project. */
+ * -fsyntax-only for what it cannot judge, and BPF builds through the PCH path (pch/). */
 #include "serve/internal.h"
 
 #include <dirent.h>
@@ -13,14 +11,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#if VMSLIM_HAVE_TCCARENA
 #include "tccarena/tccarena.h"
-#endif
-#if VMSLIM_HAVE_PCH
 #include "pch/pch.h"
-#endif
 
-#define TCC_LIB_DIR "/usr/lib/x86_64-linux-gnu/tcc"
 
 struct backend {
 	struct vms_argv inc;		/* -I directories, absolute */
@@ -39,11 +32,9 @@ struct backend {
 	struct vms_hash128 identity;
 	const char *sys[2];
 	size_t nsys;
-#if VMSLIM_HAVE_TCCARENA
 	struct vms_tcc_checker *checker;
 	pthread_mutex_t stats_lock;
 	struct vms_tcc_stats stats;
-#endif
 };
 
 /* ---- identity ----------------------------------------------------------------- */
@@ -166,7 +157,6 @@ int backend_new(const struct vms_backend_opts *o, struct backend **out, struct v
 		}
 	}
 
-#if VMSLIM_HAVE_PCH
 	struct vms_compiler comp = { 0 };
 	if (vms_compiler_identify(b->clang, b->cache_dir, &comp, d) < 0) {
 		backend_free(b);
@@ -174,15 +164,6 @@ int backend_new(const struct vms_backend_opts *o, struct backend **out, struct v
 	}
 	b->clang_version = vms_xasprintf("%s\n%s", comp.path, comp.version);
 	vms_compiler_free(&comp);
-#else
-	char *ver[] = { b->clang, "--version", NULL };
-	b->clang_version = run_line(ver);
-	if (!b->clang_version) {
-		vms_diag_add(d, VMS_ERROR, NULL, 0, 0, "cannot run %s", b->clang);
-		backend_free(b);
-		return -ENOENT;
-	}
-#endif
 	/* Only the include scan of untrusted sources needs the compilers' own header
 	 * directories; an editor's server should not wait for another exec of clang. */
 	if (b->untrusted) {
@@ -193,8 +174,8 @@ int backend_new(const struct vms_backend_opts *o, struct backend **out, struct v
 			free(res);
 			b->sys[b->nsys++] = b->resource_include;
 		}
-		if (access(TCC_LIB_DIR "/include", R_OK) == 0)
-			b->sys[b->nsys++] = TCC_LIB_DIR "/include";
+		if (access(VMS_TCC_DEFAULT_LIB_DIR "/include", R_OK) == 0)
+			b->sys[b->nsys++] = VMS_TCC_DEFAULT_LIB_DIR "/include";
 	}
 
 	b->scratch = vms_make_tempdir("vmslim-serve");
@@ -220,7 +201,6 @@ int backend_new(const struct vms_backend_opts *o, struct backend **out, struct v
 		free(link);
 	}
 
-#if VMSLIM_HAVE_TCCARENA
 	pthread_mutex_init(&b->stats_lock, NULL);
 	if (!b->headers_dir) {
 		vms_diag_add(d, VMS_ERROR, NULL, 0, 0, "the checker needs vmslim's headers/");
@@ -250,7 +230,6 @@ int backend_new(const struct vms_backend_opts *o, struct backend **out, struct v
 		backend_free(b);
 		return r;
 	}
-#endif
 	compute_identity(b);
 	*out = b;
 	return 0;
@@ -260,10 +239,8 @@ void backend_free(struct backend *b)
 {
 	if (!b)
 		return;
-#if VMSLIM_HAVE_TCCARENA
 	vms_tcc_checker_free(b->checker);
 	pthread_mutex_destroy(&b->stats_lock);
-#endif
 	if (b->scratch)
 		vms_remove_tree(b->scratch);
 	vms_argv_free(&b->inc);
@@ -327,40 +304,7 @@ static const char *host_arch_define(void)
 
 static void parse_clang(const char *text, struct vms_diags *d)
 {
-#if VMSLIM_HAVE_PCH
 	vms_clang_parse_diags(text, d);
-#else
-	const char *line = text;
-	while (line && *line) {
-		const char *eol = strchr(line, '\n');
-		size_t len = eol ? (size_t)(eol - line) : strlen(line);
-		char *l = vms_xstrndup(line, len);
-		static const char *const tags[] = { ": fatal error: ", ": error: ", ": warning: ",
-						    ": note: " };
-		static const enum vms_severity sevs[] = { VMS_ERROR, VMS_ERROR, VMS_WARNING,
-							  VMS_NOTE };
-		for (int t = 0; t < 4; t++) {
-			char *hit = strstr(l, tags[t]);
-			if (!hit)
-				continue;
-			*hit = 0;
-			int ln = 0, col = 0;
-			char *c2 = strrchr(l, ':');
-			if (c2 && (col = atoi(c2 + 1)) > 0) {
-				*c2 = 0;
-				char *c1 = strrchr(l, ':');
-				if (c1 && (ln = atoi(c1 + 1)) > 0)
-					*c1 = 0;
-				else
-					ln = col, col = 0;
-			}
-			vms_diag_add(d, sevs[t], *l ? l : NULL, ln, col, "%s", hit + strlen(tags[t]));
-			break;
-		}
-		free(l);
-		line = eol ? eol + 1 : NULL;
-	}
-#endif
 }
 
 /* A private directory holding only the source, under the name diagnostics would use. */
@@ -495,7 +439,6 @@ void backend_build(struct backend *b, const struct backend_req *q, struct vms_re
 	if (in_dir)
 		vms_argv_push(&a, "-fdebug-compilation-dir=.");
 	int ok = 0;
-#if VMSLIM_HAVE_PCH
 	struct vms_build_opts bo = {
 		.source = in_dir ? rel : path,
 		.output = obj,
@@ -529,43 +472,6 @@ void backend_build(struct backend *b, const struct backend_req *q, struct vms_re
 	}
 	vms_diags_free(&bd);
 	vms_build_result_free(&br);
-#else
-	struct vms_argv c = { 0 };
-	vms_argv_push(&c, b->clang);
-	vms_argv_push(&c, "--target=bpf");
-	vms_argv_push(&c, "-g");
-	vms_argv_push(&c, "-O2");
-	vms_argv_push(&c, host_arch_define());
-	vms_argv_push(&c, "-fno-color-diagnostics");
-	for (size_t i = 0; i < a.n; i++)
-		vms_argv_push(&c, a.v[i]);
-	vms_argv_push(&c, "-c");
-	vms_argv_push(&c, in_dir ? rel : path);
-	vms_argv_push(&c, "-o");
-	vms_argv_push(&c, obj);
-	struct vms_proc_result pr;
-	int rc = vms_run(c.v, NULL, 0, q->time_limit_ms, &pr);
-	vms_argv_free(&c);
-	r->backend = vms_xstrdup("clang");
-	if (rc < 0) {
-		r->status = VMS_ST_INTERNAL;
-		vms_diag_add(&r->diags, VMS_ERROR, NULL, 0, 0, "cannot run %s: %s", b->clang,
-			     strerror(-rc));
-	} else {
-		parse_clang(pr.err, &r->diags);
-		if (pr.timed_out)
-			r->status = VMS_ST_TIMEOUT;
-		else if (pr.exit_code && looks_like_oom(pr.err))
-			r->status = VMS_ST_LIMIT;
-		else if (looks_like_crash(&pr))
-			r->status = VMS_ST_CRASHED;
-		else if (pr.exit_code)
-			r->status = VMS_ST_ERRORS;
-		else
-			ok = 1;
-		vms_proc_result_free(&pr);
-	}
-#endif
 	vms_argv_free(&a);
 	if (ok) {
 		char *data;
@@ -596,7 +502,6 @@ void backend_build(struct backend *b, const struct backend_req *q, struct vms_re
 
 /* ---- the fast checker ------------------------------------------------------------ */
 
-#if VMSLIM_HAVE_TCCARENA
 /* The request's -D/-U flags become the first lines of the source, and `#line 1` puts the
  * program's own lines back where they were: the checker keys snapshots by preamble, so
  * each set of defines gets a snapshot of its own. */
@@ -622,11 +527,9 @@ static char *with_defines(const struct backend_req *q, const char *fname, size_t
 	*len = s.len;
 	return vms_buf_steal(&s);
 }
-#endif
 
 void backend_check_fast(struct backend *b, const struct backend_req *q, struct vms_result *r)
 {
-#if VMSLIM_HAVE_TCCARENA
 	/* The daemon's requests have no directory: they get the private, empty src/, so
 	 * a quoted include finds nothing beside the source and goes to the -I directories,
 	 * just as the include scan assumed. */
@@ -670,14 +573,10 @@ void backend_check_fast(struct backend *b, const struct backend_req *q, struct v
 	vms_tcc_result_free(&res);
 	free(src);
 	free(fname);
-#else
-	backend_check_clang(b, q, r);
-#endif
 }
 
 void backend_stats_json(struct backend *b, struct json_object *obj)
 {
-#if VMSLIM_HAVE_TCCARENA
 	pthread_mutex_lock(&b->stats_lock);
 	struct vms_tcc_stats s = b->stats;
 	pthread_mutex_unlock(&b->stats_lock);
@@ -691,9 +590,6 @@ void backend_stats_json(struct backend *b, struct json_object *obj)
 	json_object_object_add(c, "unsupported", json_object_new_uint64(s.unsupported));
 	json_object_object_add(c, "last_build_ms", json_num3(s.last_build_ms));
 	json_object_object_add(obj, "checker", c);
-#else
-	json_object_object_add(obj, "checker", json_object_new_string("clang (no tccarena)"));
-#endif
 	json_object_object_add(obj, "clang", json_object_new_string(b->clang));
 	if (b->vmlinux)
 		json_object_object_add(obj, "vmlinux", json_object_new_string(b->vmlinux));
