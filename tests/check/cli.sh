@@ -1,0 +1,72 @@
+#!/bin/sh
+# vmslim check from the outside: exit codes, gcc-style diagnostics, --help, --repeat
+# --stats, stdin, --header. Usage: cli.sh VMSLIM FIXTURES VMLINUX_DIR WORK
+set -u
+vmslim=$1 fx=$2 vdir=$3 work=$4
+rm -rf "$work"
+mkdir -p "$work"
+fail=0
+bad() { echo "FAIL: $*"; fail=1; }
+
+# expect CODE ARGS...: runs vmslim check, stderr to $work/err, stdout to $work/out
+expect() {
+	want=$1
+	shift
+	"$vmslim" check "$@" >"$work/out" 2>"$work/err"
+	got=$?
+	[ "$got" = "$want" ] || { bad "vmslim check $* exited $got, want $want"; cat "$work/err"; }
+}
+
+expect 0 -I "$vdir" -D__TARGET_ARCH_x86 "$fx/good.bpf.c"
+[ -s "$work/err" ] && bad "a clean program printed something: $(cat "$work/err")"
+
+expect 1 -I "$vdir" "$fx/bad_field.bpf.c"
+grep -q "^$fx/bad_field.bpf.c:12: error: " "$work/err" || bad "gcc-style error on line 12: $(cat "$work/err")"
+
+expect 3 -I "$vdir" "$fx/asm_bpf.bpf.c"
+grep -q "note: not checked" "$work/err" || bad "unsupported says so"
+grep -q "error:" "$work/err" && bad "unsupported is not an error"
+
+expect 2 -I "$vdir" "$fx/good.bpf.c" "$fx/bad_field.bpf.c"
+expect 2
+expect 2 --mode nonsense "$fx/good.bpf.c"
+expect 2 --repeat 0 "$fx/good.bpf.c"
+expect 1 -I "$vdir" "$work/does-not-exist.c"
+
+# no target architecture: an error where clang has one (BPF_KPROBE's line)
+expect 1 -I "$vdir" "$fx/no_target_arch.bpf.c"
+grep -q "^$fx/no_target_arch.bpf.c:8: error: .*TARGET_ARCH" "$work/err" || bad "missing arch: $(cat "$work/err")"
+expect 0 -I "$vdir" -D__TARGET_ARCH_x86 "$fx/no_target_arch.bpf.c"
+
+# --help documents the exit codes, 3 included
+expect 0 --help
+grep -q "^  3  unsupported" "$work/out" || bad "--help documents exit code 3"
+grep -q -- "--repeat N" "$work/out" || bad "--help documents --repeat"
+
+# standard input, named <stdin>
+"$vmslim" check -I "$vdir" - <"$fx/bad_field.bpf.c" 2>"$work/err"
+[ $? = 1 ] || bad "stdin: exit 1"
+grep -q "^<stdin>:12: error:" "$work/err" || bad "stdin diagnostics name <stdin>: $(cat "$work/err")"
+
+# --header replaces vmlinux.h wherever the program includes it
+printf 'struct only_in_tiny { int x; };\n' >"$work/tiny.h"
+printf '#include "vmlinux.h"\nint f(struct only_in_tiny *t) { return t->x; }\n' >"$work/tiny.c"
+expect 0 --header "$work/tiny.h" "$work/tiny.c"
+expect 1 -I "$vdir" "$work/tiny.c"
+grep -q "^$work/tiny.c:2: error: " "$work/err" || bad "without --header, the real vmlinux.h: $(cat "$work/err")"
+
+# the gave-up class: a crash in TCC exits 4 and says so
+python3 -c 'print("#include \"vmlinux.h\"\nint f(void) { return " + "(" * 100000 + "1" + ")" * 100000 + "; }")' >"$work/deep.c"
+expect 4 -I "$vdir" "$work/deep.c"
+grep -q "crashed" "$work/err" || bad "crash reported: $(cat "$work/err")"
+
+# --repeat --stats: per-check median and p90, in every mode
+for mode in snapshot arena libc; do
+	expect 0 -I "$vdir" -D__TARGET_ARCH_x86 --mode $mode --repeat 5 --stats "$fx/good.bpf.c"
+	grep -q "^per check: median [0-9.]* ms, p90 [0-9.]* ms" "$work/out" || bad "$mode stats: $(cat "$work/out")"
+done
+expect 1 -I "$vdir" --repeat 3 --stats "$fx/bad_field.bpf.c"
+[ "$(grep -c ': error: ' "$work/err")" = 1 ] || bad "diagnostics printed once for --repeat"
+
+[ $fail = 0 ] && echo "check cli: ok"
+exit $fail
