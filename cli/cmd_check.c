@@ -122,28 +122,32 @@ int cmd_check(int argc, char **argv)
 		case O_HDRDIR: o.headers_dir = optarg; break;
 		case O_REPEAT:
 			repeat = strtol(optarg, &end, 10);
-			if (*end || repeat < 1) {
-				cli_error("check", "--repeat wants a positive number, not '%s'", optarg);
+			if (*end || repeat < 1 || repeat > 10000000) {
+				cli_error("check", "--repeat wants a number from 1 to 10000000, not '%s'",
+					  optarg);
 				goto out;
 			}
 			break;
 		case O_INTERVAL:
 			interval_ms = strtol(optarg, &end, 10);
-			if (*end || interval_ms < 0) {
+			if (*end || interval_ms < 0 || interval_ms > 86400000) {
 				cli_error("check", "--interval wants milliseconds, not '%s'", optarg);
 				goto out;
 			}
 			break;
-		case O_TIME:
-			o.time_limit_ms = (int)strtol(optarg, &end, 10);
-			if (*end || o.time_limit_ms < 1) {
-				cli_error("check", "--time-limit wants milliseconds, not '%s'", optarg);
+		case O_TIME: {
+			long ms = strtol(optarg, &end, 10);
+			if (*end || ms < 1 || ms > 86400000) {
+				cli_error("check", "--time-limit wants milliseconds (at most a day), not '%s'",
+					  optarg);
 				goto out;
 			}
+			o.time_limit_ms = (int)ms;
 			break;
+		}
 		case O_MEM: {
 			long mb = strtol(optarg, &end, 10);
-			if (*end || mb < 1) {
+			if (*end || mb < 1 || mb > (1L << 30)) {
 				cli_error("check", "--mem-limit wants megabytes, not '%s'", optarg);
 				goto out;
 			}

@@ -28,9 +28,9 @@
 
 /* libbpf's SEC() wraps the section attribute in _Pragma(), which TCC rejects, unless the
  * compiler says it is GCC; the GCC branch means the same to a type checker. We do not
- * claim to be clang (__clang__ unset) so that clang-only paths (asm helpers such as
- * bpf_tail_call_static) stay out of the way, but clang's version macros are set so
- * version tests like __clang_major__ >= 8 read as they do under clang 14. */
+ * claim to be clang (__clang__ and __clang_major__ unset) so that clang-only paths, whose
+ * bodies are BPF inline asm, stay out of the way; the shims declare what they would have
+ * declared (bpf_tail_call_static). */
 #define __GNUC__ 4
 #define __GNUC_MINOR__ 2
 #define __GNUC_PATCHLEVEL__ 1
@@ -59,6 +59,7 @@
 #define __vmslim_has_builtin___builtin_memcmp 1
 #define __vmslim_has_builtin___builtin_memmove 1
 #define __vmslim_has_builtin___builtin_expect 1
+#define __vmslim_has_builtin___builtin_expect_with_probability 1
 #define __vmslim_has_builtin___builtin_constant_p 1
 
 /* ---- types ---- */
@@ -106,6 +107,8 @@ void *__vmslim_memcpy(void *, const void *, unsigned long);
 void *__vmslim_memmove(void *, const void *, unsigned long);
 void *__vmslim_memset(void *, int, unsigned long);
 int __vmslim_memcmp(const void *, const void *, unsigned long);
+/* the probability must be a constant double in [0, 1]; only clang's code layout uses it */
+#define __builtin_expect_with_probability(x, v, p) __builtin_expect(x, v)
 #define __builtin_trap() ((void)0)
 #define __builtin_unreachable() ((void)0)
 #define __builtin_assume(x) ((void)(x))

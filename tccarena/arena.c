@@ -141,14 +141,17 @@ static int next_chunk(size_t need)
 	return 0;
 }
 
+/* No request this large can succeed, and it would overflow block_span(). */
+#define MAX_BLOCK (SIZE_MAX / 2)
+
 /* Bumps a block; *fresh is where the chunk's untouched zero pages began before it. */
 static void *alloc_block(size_t n, char **fresh)
 {
-	size_t need = HDR + round_up(n ? n : 1, ALIGN) + REDZONE;
-	if (need < n) {
+	if (n > MAX_BLOCK) {
 		errno = ENOMEM;
 		return NULL;
 	}
+	size_t need = HDR + round_up(n ? n : 1, ALIGN) + REDZONE;
 	if (A.cap && A.in_use + need > A.cap_base + A.cap) {
 		A.cap_hit = 1;
 		A.st.cap_hits++;
@@ -236,6 +239,10 @@ void *vms_arena_realloc(void *p, size_t n)
 		return vms_arena_alloc(n);
 	A.st.reallocs++;
 	size_t old = hdr_of(p)->size;
+	if (n > MAX_BLOCK) {
+		errno = ENOMEM;
+		return NULL;
+	}
 	if (is_last(p)) {
 		size_t old_span = block_span(old), new_span = block_span(n);
 		char *h = (char *)hdr_of(p);
@@ -286,24 +293,6 @@ void vms_arena_reset(void)
 #endif
 		use_chunk(A.first);
 	}
-}
-
-void vms_arena_trim(void)
-{
-	if (!A.first)
-		return;
-	struct chunk *c = A.first->next;
-	while (c) {
-		struct chunk *n = c->next;
-		if (c != A.cur) {
-			A.st.mapped -= c->size;
-			munmap(c, c->size);
-		}
-		c = n;
-	}
-	A.first->next = NULL;
-	if (A.cur != A.first)
-		vms_arena_reset();
 }
 
 void vms_arena_set_cap(size_t cap)

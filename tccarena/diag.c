@@ -10,14 +10,17 @@
  * assembles inline asm as x86 (BPF asm cannot be checked), does not parse C23's
  * `enum E : type`, and sizes a few types differently from the BPF target (__int128 is
  * 8 bytes in the prelude), so a failed static assertion that involves a size is not
- * evidence either. When the first error falls into one of those cases the result is
+ * evidence either; nor is any error in a program that asks __has_include, which the
+ * prelude can only answer with 0. When the first error falls into one of those cases the result is
  * "unsupported" — ask clang — and never an error charged to the program.
  */
 #include "tccarena/internal.h"
 
 #include <ctype.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 void vms_raw_msgs_free(struct vms_raw_msgs *m)
 {
@@ -134,11 +137,18 @@ static char *line_of(const char *src, size_t len, int line)
 	return vms_xstrndup(p, nl ? (size_t)(nl - p) : (size_t)(end - p));
 }
 
+/* A header the error points into, read to look at the line. Only regular files of a
+ * sane size: a program may #include "/dev/zero" or a FIFO, which TCC's time limit
+ * covers in the child but nothing would cover here, in the caller. */
+#define MAX_LOOK_SIZE ((off_t)256 << 20)
+
 static char *line_from_file(const char *path, int line)
 {
 	char *data;
 	size_t len;
-	if (!path || vms_read_file(path, &data, &len) < 0)
+	struct stat st;
+	if (!path || stat(path, &st) < 0 || !S_ISREG(st.st_mode) || st.st_size > MAX_LOOK_SIZE ||
+	    vms_read_file(path, &data, &len) < 0)
 		return NULL;
 	char *l = line_of(data, len, line);
 	free(data);
@@ -223,6 +233,9 @@ static const char *unsupported_reason(const struct vms_raw_msg *m, const char *l
 		snprintf(buf, bufsz, "'%s'", w);
 		return buf;
 	}
+	/* GNU C's cast to a union type, `(union u)x`, which TCC does not have */
+	if (strstr(m->text, "' to 'union ") && strstr(line_text, "(union "))
+		return "a cast to a union type (GNU C)";
 	return NULL;
 }
 
@@ -264,6 +277,29 @@ static int clang_line(const char *msg, int line, const char *src, size_t len)
 {
 	if (!strncmp(msg, "unexpected end of file", 22))
 		return last_content_line(src, len);
+	/* TCC charges an error to the previous line while the current one has no token yet
+	 * (its guess for a missing ';'), so a stray byte at the start of a line is charged to
+	 * the line before (line 0 at the start of a file). An unterminated string or
+	 * character constant runs on to the end of the file in TCC; clang names the line it
+	 * starts on: the last one, going back, with that quote on it. */
+	unsigned byte = 0;
+	if (sscanf(msg, "unrecognized character \\x%x", &byte) == 1 && byte && byte < 256) {
+		char *here = line_of(src, len, line), *next = line_of(src, len, line + 1);
+		int moved = next && strchr(next, (int)byte) && (!here || !strchr(here, (int)byte));
+		free(here);
+		free(next);
+		return moved ? line + 1 : line;
+	}
+	if (!strncmp(msg, "missing terminating ", 20) && msg[20]) {
+		for (int l = line; l >= 1; l--) {
+			char *t = line_of(src, len, l);
+			int found = t && strchr(t, msg[20]);
+			free(t);
+			if (found)
+				return l;
+		}
+		return line;
+	}
 	const char *got = strstr(msg, " expected (got \"");
 	if (!got || strncmp(msg, "';'", 3))
 		return line;
@@ -338,6 +374,10 @@ enum vms_tcc_status vms_tcc_classify(const struct vms_raw_msgs *m, const struct 
 		char buf[64];
 		const char *why = unsupported_reason(&m->v[i], text, buf, sizeof(buf));
 		free(text);
+		/* the prelude answers __has_include with 0, whatever exists: any error may
+		 * come from the branch clang would not have taken */
+		if (!why && src && memmem(src, src_len, "__has_include", 13))
+			why = "__has_include (TCC cannot answer it)";
 		if (why) {
 			st = VMS_TCC_UNSUPPORTED;
 			vms_diag_add(out, VMS_NOTE, file, p.line, 0,

@@ -173,11 +173,6 @@ static struct memfd *memfd_of(int fd)
 	return NULL;
 }
 
-int vms_hooks_memory_closed(int fd)
-{
-	return memfd_of(fd) == NULL;
-}
-
 void vms_hooks_track(int on)
 {
 	tracking = on;

@@ -25,8 +25,6 @@ size_t vms_arena_used_since_cap(void);
 int vms_arena_owns(const void *p);
 /* Before the snapshot helper starts forking (see arena.c). */
 void vms_arena_prepare_fork(void);
-/* Unmaps every chunk but the first (after a large check). */
-void vms_arena_trim(void);
 
 /* ---- hooks.c: what the renamed libtcc symbols call ---- */
 enum vms_heap_mode { VMS_HEAP_LIBC = 0, VMS_HEAP_ARENA = 1 };
@@ -41,8 +39,6 @@ void vms_hooks_set_marker(const char *path, int (*fn)(void *arg), void *arg);
 /* Registers in-memory content as an already-open file: returns an fd TCC can read
  * (a reserved descriptor whose reads come from data). -1 with errno on failure. */
 int vms_hooks_open_memory(const char *data, size_t len);
-/* fd of the memory file has been closed by TCC */
-int vms_hooks_memory_closed(int fd);
 
 /* Arms the arena cap when TCC first reads a memory file: TCC's setup (tcc_new, the
  * preprocessor's tables) does not survive an allocation failure, its parsing does. */

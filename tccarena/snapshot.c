@@ -174,6 +174,8 @@ static int write_all(int fd, const void *p, size_t n)
 
 static int send_frame(int fd, uint32_t type, const void *p, size_t n)
 {
+	if (n > UINT32_MAX)
+		return -EMSGSIZE; /* the length field would wrap and desynchronize the stream */
 	uint32_t hdr[2] = { type, (uint32_t)n };
 	int rc = write_all(fd, hdr, sizeof(hdr));
 	return rc < 0 ? rc : write_all(fd, p, n);
@@ -189,7 +191,8 @@ static int read_all(int fd, void *p, size_t n, double deadline)
 			if (left <= 0)
 				return -ETIMEDOUT;
 			struct pollfd pfd = { .fd = fd, .events = POLLIN };
-			int pr = poll(&pfd, 1, (int)left + 1);
+			/* in slices: a long limit must not overflow poll's int timeout */
+			int pr = poll(&pfd, 1, left > 60000 ? 60000 : (int)left + 1);
 			if (pr < 0 && errno != EINTR)
 				return -errno;
 			if (pr <= 0)
@@ -712,13 +715,17 @@ static int snapshot_build(struct vms_tcc_checker *c, const char *preamble, size_
 	put(&sb, preamble, plen);
 	int src = send_frame(sv[0], F_SETUP, sb.data, sb.len);
 	vms_buf_free(&sb);
-	(void)src; /* a helper that died shows up as EOF below */
 	close(sv[1]);
 	out->pid = pid;
 	out->sock = sv[0];
 	out->tmpl_path = tmpl;
 	out->body_path = body;
 	out->key = key;
+	if (src == -EMSGSIZE) { /* (a helper that died shows up as EOF below) */
+		vms_diag_add(d, VMS_ERROR, NULL, 0, 0, "the program's preamble is too large");
+		snapshot_kill(out);
+		return src;
+	}
 
 	uint32_t type;
 	char *p;
@@ -1000,6 +1007,12 @@ int vms_tcc_check(struct vms_tcc_checker *c, const struct vms_tcc_request *req,
 {
 	memset(r, 0, sizeof(*r));
 	double t0 = vms_now_ms();
+	if (req->len > UINT32_MAX - 64) { /* a frame's length is 32 bits */
+		r->status = VMS_TCC_FAILED;
+		vms_diag_add(&r->diags, VMS_ERROR, req->file_name ? req->file_name : "<stdin>", 0, 0,
+			     "too large for the fast checker (%zu bytes)", req->len);
+		return -EMSGSIZE;
+	}
 	struct prepared p;
 	prepare_request(req, &p);
 	struct vms_raw_msgs msgs = { 0 };

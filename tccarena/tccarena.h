@@ -22,6 +22,8 @@
  * Nothing here prints or exits; results travel in struct vms_tcc_result. The functions
  * are not thread-safe (TCC itself keeps global state): use one thread, or a lock. The
  * snapshot checker starts processes and reaps them by pid; it never waits for others.
+ * A snapshot process dies with the thread that started it (PR_SET_PDEATHSIG): check
+ * from one long-lived thread, or expect a rebuild after the first thread exits.
  */
 #ifndef VMSLIM_TCCARENA_H
 #define VMSLIM_TCCARENA_H

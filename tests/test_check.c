@@ -233,6 +233,17 @@ static void test_fixtures(const char *headers, const char *vmlinux, const char *
 		{ "static_assert_plain.bpf.c", VMS_TCC_ERRORS, 6 },
 		{ "int128.bpf.c", VMS_TCC_OK, 0 },
 		{ "atomics.bpf.c", VMS_TCC_OK, 0 },
+		/* libbpf-tools-style programs clang 14 and 19 accept with both headers */
+		{ "foreach_map.bpf.c", VMS_TCC_OK, 0 },	/* callbacks, bpf_loop, .rodata */
+		{ "kfuncs.bpf.c", VMS_TCC_OK, 0 },	/* __ksym, __kconfig, bitfields */
+		{ "inits.bpf.c", VMS_TCC_OK, 0 },	/* anonymous unions, map-in-map */
+		{ "gnu_c.bpf.c", VMS_TCC_OK, 0 },	/* case ranges, typeof, packed... */
+		{ "lsm_iter.bpf.c", VMS_TCC_OK, 0 },	/* spin lock, timer, iterators */
+		{ "tail_call.bpf.c", VMS_TCC_OK, 0 },	/* bpf_tail_call_static (clang-only) */
+		{ "has_include.bpf.c", VMS_TCC_UNSUPPORTED, 12 },
+		{ "union_cast.bpf.c", VMS_TCC_UNSUPPORTED, 14 },
+		{ "bad_stray.bpf.c", VMS_TCC_ERRORS, 8 },	/* TCC says 7 */
+		{ "bad_string.bpf.c", VMS_TCC_ERRORS, 6 },	/* TCC says 8 (end of file) */
 	};
 	struct vms_tcc_opts o;
 	struct vms_tcc_checker *c = new_checker(headers, vmlinux, &o);

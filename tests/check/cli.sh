@@ -31,12 +31,25 @@ expect 2 -I "$vdir" "$fx/good.bpf.c" "$fx/bad_field.bpf.c"
 expect 2
 expect 2 --mode nonsense "$fx/good.bpf.c"
 expect 2 --repeat 0 "$fx/good.bpf.c"
+expect 2 --repeat 99999999999999 "$fx/good.bpf.c"	# not an abort in calloc
+expect 2 --time-limit 4294967297 "$fx/good.bpf.c"	# not truncated to 1 ms
 expect 1 -I "$vdir" "$work/does-not-exist.c"
 
 # no target architecture: an error where clang has one (BPF_KPROBE's line)
 expect 1 -I "$vdir" "$fx/no_target_arch.bpf.c"
 grep -q "^$fx/no_target_arch.bpf.c:8: error: .*TARGET_ARCH" "$work/err" || bad "missing arch: $(cat "$work/err")"
 expect 0 -I "$vdir" -D__TARGET_ARCH_x86 "$fx/no_target_arch.bpf.c"
+
+# a binary file: the stray byte on line 1 (TCC says line 0, which printed no line)
+printf '\177ELF\002\001\001\n' >"$work/binary.c"
+expect 1 "$work/binary.c"
+grep -q "^$work/binary.c:1: error: unrecognized character" "$work/err" || bad "binary: $(cat "$work/err")"
+
+# an include of an endless file: an error (TCC's), not an endless read in the caller when
+# it looks at the line the error points to
+printf '#include "vmlinux.h"\nint x;\n#include "/dev/zero"\n' >"$work/zero.c"
+timeout 60 "$vmslim" check -I "$vdir" --time-limit 5000 "$work/zero.c" >/dev/null 2>"$work/err"
+[ $? = 1 ] || bad "#include \"/dev/zero\": exit 1: $(head -c 300 "$work/err")"
 
 # --help documents the exit codes, 3 included
 expect 0 --help

@@ -25,4 +25,14 @@
 #define __vmslim_pick_printk_12 __bpf_vprintk
 /* __bpf_printk forwards `, ##__VA_ARGS__` straight from bpf_printk's own arguments, which
  * TCC handles; only the picker needed help. */
+
+/* libbpf declares bpf_tail_call_static only under clang >= 8 (its body is BPF asm, which
+ * TCC would assemble as x86); without it every call would be an implicit declaration.
+ * The same signature, over the plain helper, keeps calls type-checked. */
+#if !(__clang_major__ >= 8 && defined(__bpf__))
+static __always_inline void bpf_tail_call_static(void *ctx, const void *map, const __u32 slot)
+{
+	bpf_tail_call(ctx, (void *)map, slot);
+}
+#endif
 #endif
