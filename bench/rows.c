@@ -749,6 +749,7 @@ static void start_daemon(struct bctx *c, struct bprog *p)
 		return;
 	}
 	p->serve_pid = pid;
+	vms_cleanup_add_child(pid);
 	double t0 = vms_now_ms();
 	for (;;) {
 		char *reply = NULL;
@@ -775,6 +776,7 @@ static void start_daemon(struct bctx *c, struct bprog *p)
 				kill(pid, SIGTERM);
 				waitpid(pid, &st, 0);
 			}
+			vms_cleanup_remove_child(pid);
 			p->serve_pid = 0;
 			free(sock);
 			break;
@@ -854,6 +856,7 @@ int bench_stop_daemon(struct bprog *p, char **why)
 	int st = 0;
 	while (waitpid(p->serve_pid, &st, 0) < 0 && errno == EINTR)
 		;
+	vms_cleanup_remove_child(p->serve_pid);
 	p->serve_pid = 0;
 	if (p->serve_socket)
 		unlink(p->serve_socket);

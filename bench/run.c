@@ -189,8 +189,9 @@ static int prepare_program(struct bctx *c, struct bprog *p, size_t idx, const ch
 			   struct vms_diags *d)
 {
 	p->path = vms_realpath(path);
-	if (!p->path || vms_read_file(p->path, &p->source, &p->len) < 0) {
-		vms_diag_add(d, VMS_ERROR, path, 0, 0, "cannot read the program: %s", strerror(errno));
+	int e = p->path ? -vms_read_file(p->path, &p->source, &p->len) : errno;
+	if (e) {
+		vms_diag_add(d, VMS_ERROR, path, 0, 0, "cannot read the program: %s", strerror(e));
 		return -1;
 	}
 	p->name = vms_xstrdup(vms_basename(p->path));

@@ -21,6 +21,16 @@ int cmd_bench(int argc, char **argv);
 
 /* Shared by subcommands: "vmslim CMD: message" on stderr. */
 void cli_error(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Parses an option's number within [min, max] (so that it fits what it ends up in);
+ * otherwise says so ("vmslim CMD: --OPT wants a number from MIN to MAX") and returns -1. */
+int cli_number(const char *cmd, const char *opt, const char *arg, long min, long max,
+	       long *out);
+/* Index of the first "--" in argv (argc if none): options stop there, the rest belongs to
+ * the compiler. */
+int cli_options_end(int argc, char **argv);
+/* The object a source compiles to by default: its base name with .c replaced by .o
+ * (owned). */
+char *cli_default_object(const char *src);
 /* Directory of the shipped headers (headers/): $VMSLIM_HEADERS, else beside the binary's
  * source tree or install prefix. */
 const char *cli_headers_dir(void);

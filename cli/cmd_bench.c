@@ -1,5 +1,6 @@
 /* vmslim bench: the CLI over vms_bench_run(): progress on stderr, the markdown table on
  * stdout, and the JSON / markdown / SVG files asked for. */
+#include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -118,16 +119,13 @@ int cmd_bench(int argc, char **argv)
 	optind = 1;
 	int c;
 	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
-		char *end;
 		switch (c) {
 		case OPT_RUNS:
 		case OPT_WARMUP: {
-			long v = strtol(optarg, &end, 10);
-			if (*end || v < (c == OPT_RUNS ? 1 : 0) || v > 100000) {
-				cli_error("bench", "--%s wants a number, got '%s'",
-					  c == OPT_RUNS ? "runs" : "warmup", optarg);
+			long v;
+			if (cli_number("bench", c == OPT_RUNS ? "--runs" : "--warmup", optarg,
+				       c == OPT_RUNS ? 1 : 0, 100000, &v) < 0)
 				return VMS_EXIT_USAGE;
-			}
 			if (c == OPT_RUNS)
 				o.runs = (int)v;
 			else
@@ -150,6 +148,19 @@ int cmd_bench(int argc, char **argv)
 	if (o.header && o.btf) {
 		cli_error("bench", "give --header or --btf, not both");
 		return VMS_EXIT_USAGE;
+	}
+	/* a run takes minutes: an output that cannot be written is worth knowing first */
+	const char *outs[] = { json, md, plot };
+	for (size_t i = 0; i < sizeof(outs) / sizeof(outs[0]); i++) {
+		if (!outs[i])
+			continue;
+		char *dir = vms_dirname(outs[i]);
+		int bad = access(dir, W_OK | X_OK) < 0;
+		if (bad)
+			cli_error("bench", "%s: cannot write: %s", outs[i], strerror(errno));
+		free(dir);
+		if (bad)
+			return VMS_EXIT_FAIL;
 	}
 	struct vms_argv progs = { 0 };
 	for (int i = optind; i < argc; i++)

@@ -42,20 +42,6 @@ static void usage(FILE *out)
 		"2 usage, 77 loading refused by this machine (no privileges, no BPF).\n");
 }
 
-static char *default_output(const char *src)
-{
-	const char *base = strrchr(src, '/') ? strrchr(src, '/') + 1 : src;
-	size_t n = strlen(base);
-	if (n > 2 && !strcmp(base + n - 2, ".c"))
-		n -= 2;
-	char *o = malloc(n + 3);
-	if (!o)
-		abort();
-	memcpy(o, base, n);
-	memcpy(o + n, ".o", 3);
-	return o;
-}
-
 int cmd_build(int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -73,12 +59,7 @@ int cmd_build(int argc, char **argv)
 	struct vms_build_opts o = { 0 };
 	int load = 0, verbose = 0;
 	/* options and PROG may mix; everything after "--" is clang's */
-	int nopt = argc;
-	for (int k = 1; k < argc; k++)
-		if (!strcmp(argv[k], "--")) {
-			nopt = k;
-			break;
-		}
+	int nopt = cli_options_end(argc, argv);
 	optind = 1;
 	int c;
 	while ((c = getopt_long(nopt, argv, "o:vh", opts, NULL)) != -1) {
@@ -125,9 +106,14 @@ int cmd_build(int argc, char **argv)
 		usage(stderr);
 		return VMS_EXIT_USAGE;
 	}
+	if (o.output && !strcmp(o.output, "-")) {
+		/* clang's standard output is captured for its messages: the object would be lost */
+		cli_error("build", "cannot write the object to standard output: give -o FILE");
+		return VMS_EXIT_USAGE;
+	}
 	o.source = src;
 	o.flags = (const char *const *)argv + optind;
-	char *def_out = o.output ? NULL : default_output(src);
+	char *def_out = o.output ? NULL : cli_default_object(src);
 	if (!o.output)
 		o.output = def_out;
 

@@ -22,7 +22,10 @@ static void usage(FILE *out)
 		"file names the real header. Anything else runs clang unchanged.\n"
 		"\n"
 		"The options above are vmslim's and must come first. Environment: VMSLIM_CLANG\n"
-		"(compiler), VMSLIM_CC_VERBOSE=1 (like --verbose), XDG_CACHE_HOME.\n");
+		"(compiler), VMSLIM_CC_VERBOSE=1 (like --verbose), XDG_CACHE_HOME.\n"
+		"\n"
+		"Exit: clang's own status (127 when clang cannot be found, 126 when it cannot\n"
+		"be run).\n");
 }
 
 static int exec_clang(const char *clang, int argc, char **argv)

@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <getopt.h>
 #include <json-c/json.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -42,15 +43,6 @@ static void usage(FILE *out)
 "(crash, time or memory limit) - as `vmslim check`.\n");
 }
 
-static char *default_output(const char *src)
-{
-	const char *base = strrchr(src, '/') ? strrchr(src, '/') + 1 : src;
-	size_t n = strlen(base);
-	if (n > 2 && !strcmp(base + n - 2, ".c"))
-		n -= 2;
-	return vms_xasprintf("%.*s.o", (int)n, base);
-}
-
 static int read_input(const char *path, char **data, size_t *len)
 {
 	if (strcmp(path, "-"))
@@ -65,34 +57,22 @@ static int read_input(const char *path, char **data, size_t *len)
 	return 0;
 }
 
-static int b64val(char c)
+/* The line of the first byte sequence that is not UTF-8, 0 when all of it is. */
+static int bad_utf8_line(const unsigned char *s, size_t len)
 {
-	if (c >= 'A' && c <= 'Z')
-		return c - 'A';
-	if (c >= 'a' && c <= 'z')
-		return c - 'a' + 26;
-	if (c >= '0' && c <= '9')
-		return c - '0' + 52;
-	return c == '+' ? 62 : c == '/' ? 63 : -1;
-}
-
-static int unbase64(const char *s, size_t len, struct vms_buf *out)
-{
-	uint32_t acc = 0;
-	int bits = 0;
-	for (size_t i = 0; i < len; i++) {
-		if (s[i] == '=')
-			break;
-		int v = b64val(s[i]);
-		if (v < 0)
-			return -EINVAL;
-		acc = acc << 6 | (uint32_t)v;
-		bits += 6;
-		if (bits >= 8) {
-			bits -= 8;
-			unsigned char b = (unsigned char)(acc >> bits);
-			vms_buf_append(out, &b, 1);
-		}
+	int line = 1;
+	for (size_t i = 0; i < len;) {
+		unsigned char c = s[i];
+		size_t n = c < 0x80 ? 1 : (c & 0xe0) == 0xc0 ? 2 : (c & 0xf0) == 0xe0 ? 3
+			 : (c & 0xf8) == 0xf0 ? 4 : 0;
+		if (!n || (n == 2 && c < 0xc2) || i + n > len)
+			return line;
+		for (size_t k = 1; k < n; k++)
+			if ((s[i + k] & 0xc0) != 0x80)
+				return line;
+		if (c == '\n')
+			line++;
+		i += n;
 	}
 	return 0;
 }
@@ -100,25 +80,7 @@ static int unbase64(const char *s, size_t len, struct vms_buf *out)
 static void print_diags(struct json_object *arr)
 {
 	struct vms_diags d = { 0 };
-	size_t n = json_object_is_type(arr, json_type_array) ? json_object_array_length(arr) : 0;
-	for (size_t i = 0; i < n; i++) {
-		struct json_object *g = json_object_array_get_idx(arr, i), *v;
-		const char *file = NULL, *msg = "", *sev = "error";
-		int line = 0, col = 0;
-		if (json_object_object_get_ex(g, "file", &v))
-			file = json_object_get_string(v);
-		if (json_object_object_get_ex(g, "message", &v))
-			msg = json_object_get_string(v);
-		if (json_object_object_get_ex(g, "severity", &v))
-			sev = json_object_get_string(v);
-		if (json_object_object_get_ex(g, "line", &v))
-			line = json_object_get_int(v);
-		if (json_object_object_get_ex(g, "col", &v))
-			col = json_object_get_int(v);
-		vms_diag_add(&d, !strcmp(sev, "note") ? VMS_NOTE :
-				 !strcmp(sev, "warning") ? VMS_WARNING : VMS_ERROR,
-			     file, line, col, "%s", msg ? msg : "");
-	}
+	vms_diags_from_json(arr, &d);
 	vms_diags_print(stderr, &d);
 	vms_diags_free(&d);
 }
@@ -145,12 +107,7 @@ int cmd_client(int argc, char **argv)
 	const char *socket_opt = NULL, *output = NULL, *name = NULL;
 	int timeout = 0, raw_json = 0, verbose = 0, c;
 	struct vms_argv flags = { 0 };
-	int nopt = argc;
-	for (int k = 1; k < argc; k++)
-		if (!strcmp(argv[k], "--")) {
-			nopt = k;
-			break;
-		}
+	int nopt = cli_options_end(argc, argv);
 	optind = 1;
 	while ((c = getopt_long(nopt, argv, "s:o:D:U:vh", opts, NULL)) != -1) {
 		switch (c) {
@@ -159,7 +116,15 @@ int cmd_client(int argc, char **argv)
 		case 'D': vms_argv_pushf(&flags, "-D%s", optarg); break;
 		case 'U': vms_argv_pushf(&flags, "-U%s", optarg); break;
 		case O_NAME: name = optarg; break;
-		case O_TIMEOUT: timeout = atoi(optarg); break;
+		case O_TIMEOUT: {
+			long v;
+			if (cli_number("client", "--timeout", optarg, 1, INT_MAX, &v) < 0) {
+				vms_argv_free(&flags);
+				return VMS_EXIT_USAGE;
+			}
+			timeout = (int)v;
+			break;
+		}
 		case O_JSON: raw_json = 1; break;
 		case 'v': verbose = 1; break;
 		case 'h':
@@ -205,6 +170,15 @@ int cmd_client(int argc, char **argv)
 		int e = read_input(pos[1], &src, &len);
 		if (e < 0) {
 			cli_error("client", "cannot read %s: %s", pos[1], strerror(-e));
+			rc = VMS_EXIT_FAIL;
+			goto out;
+		}
+		/* the protocol carries text as JSON strings: say where, rather than let the
+		 * daemon answer "malformed JSON" */
+		int bad = bad_utf8_line((const unsigned char *)src, len);
+		if (bad) {
+			fprintf(stderr, "%s:%d: error: not valid UTF-8 (the daemon takes UTF-8 "
+				"sources only)\n", pos[1], bad);
 			rc = VMS_EXIT_FAIL;
 			goto out;
 		}
@@ -301,17 +275,18 @@ int cmd_client(int argc, char **argv)
 		goto out;
 	}
 	if (!output)
-		output = def_out = default_output(strcmp(pos[1], "-") ? pos[1] : "stdin.c");
-	struct vms_buf obj = { 0 };
+		output = def_out = cli_default_object(strcmp(pos[1], "-") ? pos[1] : "stdin.c");
+	void *obj = NULL;
+	size_t obj_len = 0;
 	if (!json_object_object_get_ex(rep, "object", &v) ||
-	    unbase64(json_object_get_string(v), (size_t)json_object_get_string_len(v), &obj) < 0) {
+	    vms_base64_decode(json_object_get_string(v), (size_t)json_object_get_string_len(v),
+			      &obj, &obj_len) < 0) {
 		cli_error("client", "the reply holds no object");
-		vms_buf_free(&obj);
 		rc = VMS_EXIT_FAIL;
 		goto out;
 	}
-	e = vms_write_file_atomic(output, obj.data ? obj.data : "", obj.len, 0644);
-	vms_buf_free(&obj);
+	e = vms_write_file_atomic(output, obj, obj_len, 0644);
+	free(obj);
 	if (e < 0) {
 		cli_error("client", "cannot write %s: %s", output, strerror(-e));
 		rc = VMS_EXIT_FAIL;

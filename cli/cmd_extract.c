@@ -82,9 +82,12 @@ int cmd_extract(int argc, char **argv)
 	struct vms_extract_opts o = { 0 };
 	const char *output = NULL;
 	int stats = 0, rc = VMS_EXIT_USAGE;
+	/* everything after "--" is clang's, so a stray word before it is a mistake rather
+	 * than a clang argument */
+	int nopt = cli_options_end(argc, argv);
 	optind = 1;
 	int c;
-	while ((c = getopt_long(argc, argv, "o:h", opts, NULL)) != -1) {
+	while ((c = getopt_long(nopt, argv, "o:h", opts, NULL)) != -1) {
 		switch (c) {
 		case OPT_HEADER: o.header_path = optarg; break;
 		case OPT_BTF: o.btf_path = optarg; break;
@@ -104,7 +107,12 @@ int cmd_extract(int argc, char **argv)
 		default: usage(stderr); goto out;
 		}
 	}
-	for (int i = optind; i < argc; i++)
+	if (optind < nopt) {
+		cli_error("extract", "unexpected argument '%s' (clang arguments go after --)",
+			  argv[optind]);
+		goto out;
+	}
+	for (int i = nopt + 1; i < argc; i++)
 		vms_argv_push(&clang_args, argv[i]);
 	if (!o.header_path == !o.btf_path) {
 		cli_error("extract", "give exactly one of --header FILE or --btf FILE");

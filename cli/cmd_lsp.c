@@ -1,5 +1,7 @@
 /* vmslim lsp: a language server over stdio for editors (docs/editors.md). */
+#include <errno.h>
 #include <getopt.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -83,7 +85,13 @@ int cmd_lsp(int argc, char **argv)
 		case O_LOAD: o.load_on_save = 1; break;
 		case O_TIER: o.clang_tier = 1; break;
 		case O_EXACT: o.exact = 1; break;
-		case O_TIME: o.time_limit_ms = atoi(optarg); break;
+		case O_TIME: {
+			long v;
+			if (cli_number("lsp", "--time-limit", optarg, 10, INT_MAX, &v) < 0)
+				goto out;
+			o.time_limit_ms = (int)v;
+			break;
+		}
 		case O_CLANG: o.backend.clang = optarg; break;
 		case O_CACHE: o.backend.cache_dir = optarg; break;
 		case O_HDRDIR: o.backend.headers_dir = optarg; break;
@@ -93,7 +101,7 @@ int cmd_lsp(int argc, char **argv)
 				fclose(logf);
 			logf = fopen(optarg, "a");
 			if (!logf) {
-				cli_error("lsp", "cannot open %s", optarg);
+				cli_error("lsp", "cannot open %s: %s", optarg, strerror(errno));
 				goto out;
 			}
 			break;

@@ -52,12 +52,7 @@ int cmd_pch(int argc, char **argv)
 	const char *out = NULL, *cache = NULL, *clang = NULL;
 	int raw = 0, gmodules = 0, force = 0, verbose = 0;
 	/* options and PROG may mix; everything after "--" is clang's */
-	int nopt = argc;
-	for (int k = 1; k < argc; k++)
-		if (!strcmp(argv[k], "--")) {
-			nopt = k;
-			break;
-		}
+	int nopt = cli_options_end(argc, argv);
 	optind = 1;
 	int c;
 	while ((c = getopt_long(nopt, argv, "o:fvh", opts, NULL)) != -1) {

@@ -1,5 +1,7 @@
 /* vmslim serve: the compile-cache daemon on a Unix socket (protocol: docs/protocol.md). */
+#include <errno.h>
 #include <getopt.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -57,17 +59,7 @@ static void log_line(void *ctx, const char *line)
 	fprintf(stderr, "vmslim serve [%s]: %s\n", ts, line);
 }
 
-static int number(const char *opt, const char *arg, long min, long *out)
-{
-	char *end;
-	long v = strtol(arg, &end, 10);
-	if (*end || end == arg || v < min) {
-		cli_error("serve", "%s wants a number >= %ld, not '%s'", opt, min, arg);
-		return -1;
-	}
-	*out = v;
-	return 0;
-}
+#define MAX_MIB (1L << 40)
 
 int cmd_serve(int argc, char **argv)
 {
@@ -114,42 +106,42 @@ int cmd_serve(int argc, char **argv)
 		case O_HDRDIR: o.backend.headers_dir = optarg; break;
 		case 'q': o.log = NULL; break;
 		case 'j':
-			if (number("--jobs", optarg, 1, &v) < 0)
+			if (cli_number("serve", "--jobs", optarg, 1, 4096, &v) < 0)
 				goto out;
 			o.jobs = (int)v;
 			break;
 		case O_CSIZE:
-			if (number("--cache-size", optarg, 1, &v) < 0)
+			if (cli_number("serve", "--cache-size", optarg, 1, MAX_MIB, &v) < 0)
 				goto out;
 			o.cache_max_bytes = (uint64_t)v << 20;
 			break;
 		case O_MCACHE:
-			if (number("--mem-cache", optarg, 1, &v) < 0)
+			if (cli_number("serve", "--mem-cache", optarg, 1, MAX_MIB, &v) < 0)
 				goto out;
 			o.mem_cache_bytes = (uint64_t)v << 20;
 			break;
 		case O_CPU:
-			if (number("--cpu-limit", optarg, 1, &v) < 0)
+			if (cli_number("serve", "--cpu-limit", optarg, 1, INT_MAX, &v) < 0)
 				goto out;
 			o.cpu_limit_s = (int)v;
 			break;
 		case O_MEM:
-			if (number("--mem-limit", optarg, 16, &v) < 0)
+			if (cli_number("serve", "--mem-limit", optarg, 16, MAX_MIB, &v) < 0)
 				goto out;
 			o.mem_limit_bytes = (uint64_t)v << 20;
 			break;
 		case O_TIME:
-			if (number("--time-limit", optarg, 10, &v) < 0)
+			if (cli_number("serve", "--time-limit", optarg, 10, INT_MAX, &v) < 0)
 				goto out;
 			o.time_limit_ms = (int)v;
 			break;
 		case O_MAXREQ:
-			if (number("--max-request", optarg, 256, &v) < 0)
+			if (cli_number("serve", "--max-request", optarg, 256, 1L << 30, &v) < 0)
 				goto out;
 			o.max_request_bytes = (size_t)v;
 			break;
 		case O_MAXCL:
-			if (number("--max-clients", optarg, 1, &v) < 0)
+			if (cli_number("serve", "--max-clients", optarg, 1, 1L << 20, &v) < 0)
 				goto out;
 			o.max_clients = (int)v;
 			break;

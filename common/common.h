@@ -69,15 +69,22 @@ char *vms_xasprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 /* ---- files ---------------------------------------------------------------------- */
 
+/* write() until all of data is out (retrying short writes and EINTR). 0 or -errno. */
+int vms_write_all(int fd, const void *data, size_t len);
 /* Reads a whole file; *data is NUL-terminated. Returns 0 or -errno. */
 int vms_read_file(const char *path, char **data, size_t *len);
 /* Writes to a temporary file in the same directory, fsyncs, renames over path.
  * On failure the previous file is untouched and no temporary is left. 0 or -errno. */
 int vms_write_file_atomic(const char *path, const void *data, size_t len, mode_t mode);
 int vms_mkdir_p(const char *path, mode_t mode);
-/* mkdtemp under $TMPDIR (or /tmp); returns an owned path or NULL (errno set). */
+/* mkdtemp under $TMPDIR (or /tmp); returns an owned path or NULL (errno set). The
+ * directory is on the cleanup list (below) until vms_remove_tree(path). */
 char *vms_make_tempdir(const char *prefix);
 int vms_remove_tree(const char *path);
+/* The cache directory (owned): $XDG_CACHE_HOME/vmslim, else ~/.cache/vmslim ($HOME, else
+ * the password database). Without a home, /tmp/vmslim-cache-UID, provided it is this
+ * user's private directory: one another user made could hand us their PCHs. */
+char *vms_cache_dir_default(void);
 const char *vms_basename(const char *path);
 char *vms_dirname(const char *path); /* owned */
 char *vms_realpath(const char *path); /* owned, NULL on error */
@@ -117,6 +124,23 @@ struct vms_proc_result {
 int vms_run(char *const argv[], const void *stdin_data, size_t stdin_len, int timeout_ms,
 	    struct vms_proc_result *r);
 void vms_proc_result_free(struct vms_proc_result *r);
+
+/* ---- cleanup at a fatal signal ---------------------------------------------------- */
+
+/* What a process must not leave behind when Ctrl-C or SIGTERM stops it: temporary files
+ * and directories (vms_make_tempdir adds its own) and children (vms_run's compilers, a
+ * daemon bench started). vms_cleanup_on_signal() is async-signal-safe, for the program's
+ * handler: it sends SIGTERM to the children, waits up to 3 s for them (a compiler removes
+ * its own temporaries), then removes the paths. */
+void vms_cleanup_add_path(const char *path);
+void vms_cleanup_remove_path(const char *path);
+void vms_cleanup_add_child(pid_t pid);
+void vms_cleanup_remove_child(pid_t pid);
+void vms_cleanup_on_signal(void);
+/* Blocks the signals around creating something and listing it, so that no signal can
+ * land between the two (per thread; not nested). */
+void vms_cleanup_hold(void);
+void vms_cleanup_release(void);
 
 /* ---- time ----------------------------------------------------------------------- */
 

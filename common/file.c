@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <pwd.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -15,8 +16,8 @@ int vms_read_file(const char *path, char **data, size_t *len)
 	if (fd < 0)
 		return -errno;
 	struct stat st;
-	if (fstat(fd, &st) < 0 || S_ISDIR(st.st_mode)) {
-		int e = S_ISDIR(st.st_mode) ? EISDIR : errno;
+	int e = fstat(fd, &st) < 0 ? errno : S_ISDIR(st.st_mode) ? EISDIR : 0;
+	if (e) {
 		close(fd);
 		return -e;
 	}
@@ -48,30 +49,51 @@ int vms_read_file(const char *path, char **data, size_t *len)
 	return 0;
 }
 
-int vms_write_file_atomic(const char *path, const void *data, size_t len, mode_t mode)
+int vms_write_all(int fd, const void *data, size_t len)
 {
-	char *tmp = vms_xasprintf("%s.tmp.XXXXXX", path);
-	int fd = mkostemp(tmp, O_CLOEXEC);
-	if (fd < 0) {
-		int e = errno;
-		free(tmp);
-		return -e;
-	}
 	const char *p = data;
-	size_t left = len;
-	int err = 0;
-	while (left) {
-		ssize_t w = write(fd, p, left);
+	while (len) {
+		ssize_t w = write(fd, p, len);
 		if (w < 0) {
 			if (errno == EINTR)
 				continue;
-			err = -errno;
-			break;
+			return -errno;
 		}
 		p += w;
-		left -= (size_t)w;
+		len -= (size_t)w;
 	}
-	if (!err && fchmod(fd, mode & ~(mode_t)0) < 0)
+	return 0;
+}
+
+int vms_write_file_atomic(const char *path, const void *data, size_t len, mode_t mode)
+{
+	/* Renaming over /dev/null or a FIFO would replace the device node with a regular
+	 * file; such targets are not files to be replaced whole, so write to them as they are. */
+	struct stat st;
+	if (stat(path, &st) == 0 && !S_ISREG(st.st_mode)) {
+		if (S_ISDIR(st.st_mode))
+			return -EISDIR;
+		int dfd = open(path, O_WRONLY | O_CLOEXEC);
+		if (dfd < 0)
+			return -errno;
+		int werr = vms_write_all(dfd, data, len);
+		if (close(dfd) < 0 && !werr)
+			werr = -errno;
+		return werr;
+	}
+	char *tmp = vms_xasprintf("%s.tmp.XXXXXX", path);
+	vms_cleanup_hold();
+	int fd = mkostemp(tmp, O_CLOEXEC);
+	int e = errno;
+	if (fd >= 0)
+		vms_cleanup_add_path(tmp);
+	vms_cleanup_release();
+	if (fd < 0) {
+		free(tmp);
+		return -e;
+	}
+	int err = vms_write_all(fd, data, len);
+	if (!err && fchmod(fd, mode) < 0)
 		err = -errno;
 	if (!err && fsync(fd) < 0)
 		err = -errno;
@@ -81,6 +103,7 @@ int vms_write_file_atomic(const char *path, const void *data, size_t len, mode_t
 		err = -errno;
 	if (err)
 		unlink(tmp);
+	vms_cleanup_remove_path(tmp);
 	free(tmp);
 	return err;
 }
@@ -112,14 +135,21 @@ char *vms_make_tempdir(const char *prefix)
 	if (!base || !*base)
 		base = "/tmp";
 	char *path = vms_xasprintf("%s/%s.XXXXXX", base, prefix ? prefix : "vmslim");
-	if (!mkdtemp(path)) {
+	vms_cleanup_hold();
+	int ok = mkdtemp(path) != NULL;
+	int e = errno;
+	if (ok)
+		vms_cleanup_add_path(path);
+	vms_cleanup_release();
+	if (!ok) {
 		free(path);
+		errno = e;
 		return NULL;
 	}
 	return path;
 }
 
-int vms_remove_tree(const char *path)
+static int remove_tree(const char *path)
 {
 	struct stat st;
 	if (lstat(path, &st) < 0)
@@ -133,13 +163,47 @@ int vms_remove_tree(const char *path)
 			if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, ".."))
 				continue;
 			char *child = vms_xasprintf("%s/%s", path, e->d_name);
-			vms_remove_tree(child);
+			remove_tree(child);
 			free(child);
 		}
 		closedir(d);
 		return rmdir(path) < 0 ? -errno : 0;
 	}
 	return unlink(path) < 0 ? -errno : 0;
+}
+
+int vms_remove_tree(const char *path)
+{
+	int rc = remove_tree(path);
+	vms_cleanup_remove_path(path);
+	return rc;
+}
+
+char *vms_cache_dir_default(void)
+{
+	const char *x = getenv("XDG_CACHE_HOME");
+	if (x && *x == '/')
+		return vms_xasprintf("%s/vmslim", x);
+	const char *home = getenv("HOME");
+	if (!home || !*home) {
+		struct passwd *pw = getpwuid(getuid());
+		home = pw ? pw->pw_dir : NULL;
+	}
+	struct stat st;
+	if (home && *home == '/' && stat(home, &st) == 0 && S_ISDIR(st.st_mode))
+		return vms_xasprintf("%s/.cache/vmslim", home);
+	char *tmp = vms_xasprintf("/tmp/vmslim-cache-%d", (int)getuid());
+	mkdir(tmp, 0700);
+	if (lstat(tmp, &st) == 0 && S_ISDIR(st.st_mode) && st.st_uid == getuid() &&
+	    !(st.st_mode & 077))
+		return tmp;
+	/* taken by someone else: a private cache of our own rather than theirs */
+	free(tmp);
+	tmp = vms_xasprintf("/tmp/vmslim-cache-%d.XXXXXX", (int)getuid());
+	if (mkdtemp(tmp))
+		return tmp;
+	free(tmp);
+	return vms_xstrdup("/dev/null/vmslim"); /* every use fails: no cache at all */
 }
 
 const char *vms_basename(const char *path)

@@ -56,7 +56,11 @@ int vms_run(char *const argv[], const void *stdin_data, size_t stdin_len, int ti
 	posix_spawnattr_setsigdefault(&at, &dfl);
 	posix_spawnattr_setflags(&at, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
 	pid_t pid;
+	vms_cleanup_hold();
 	int rc = posix_spawnp(&pid, argv[0], &fa, &at, argv, environ);
+	if (rc == 0)
+		vms_cleanup_add_child(pid);
+	vms_cleanup_release();
 	posix_spawn_file_actions_destroy(&fa);
 	posix_spawnattr_destroy(&at);
 	close(in[0]), close(out[1]), close(err[1]);
@@ -132,6 +136,7 @@ int vms_run(char *const argv[], const void *stdin_data, size_t stdin_len, int ti
 	int status = 0;
 	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
 		;
+	vms_cleanup_remove_child(pid);
 	if (WIFSIGNALED(status)) {
 		r->signaled = WTERMSIG(status);
 		r->exit_code = 128 + r->signaled;

@@ -16,6 +16,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "extract/extract.h"
 
@@ -43,18 +45,35 @@ static void append_printf(void *ctx, const char *fmt, va_list args)
 	free(tmp);
 }
 
+/* libbpf would print its complaints ("failed to get EHDR") on stderr; the diagnostic
+ * below says the same once, in the tool's own words. */
+static int quiet_print(enum libbpf_print_level level, const char *fmt, va_list args)
+{
+	(void)level, (void)fmt, (void)args;
+	return 0;
+}
+
 int vms_btf_to_c(const char *btf_path, char **out, size_t *out_len, struct vms_diags *d)
 {
-	FILE *probe = fopen(btf_path, "rb");
-	if (!probe) {
-		vms_diag_add(d, VMS_ERROR, btf_path, 0, 0, "cannot read BTF: %s", strerror(errno));
+	struct stat st;
+	int e = stat(btf_path, &st) < 0 ? errno : S_ISDIR(st.st_mode) ? EISDIR : 0;
+	if (!e && access(btf_path, R_OK) < 0)
+		e = errno;
+	if (e) {
+		vms_diag_add(d, VMS_ERROR, btf_path, 0, 0, "cannot read BTF: %s", strerror(e));
 		return -1;
 	}
-	fclose(probe);
+	libbpf_print_fn_t old = libbpf_set_print(quiet_print);
 	struct btf *btf = btf__parse(btf_path, NULL);
+	e = errno;
+	libbpf_set_print(old);
 	if (!btf) {
+		char why[128];
+		/* libbpf's own codes (LIBBPF_ERRNO__*, from 4000) are not errnos */
+		if (libbpf_strerror(e, why, sizeof(why)))
+			snprintf(why, sizeof(why), "error %d", e);
 		vms_diag_add(d, VMS_ERROR, btf_path, 0, 0,
-			     "not raw BTF nor an ELF file with a .BTF section (%s)", strerror(errno));
+			     "not raw BTF nor an ELF file with a .BTF section (%s)", why);
 		return -1;
 	}
 	struct dump_sink sink = { 0 };

@@ -78,6 +78,9 @@ int parse_program(CXIndex idx, const char *program, const char *header,
 void parsed_dispose(struct parsed *p);
 /* The expansion location's file, line and byte offset. */
 CXFile cursor_file(CXCursor c, unsigned *line, unsigned *offset);
+/* 0 when path names a readable file; -errno otherwise (-EISDIR for a directory, which
+ * an #include through a symlink would silently skip). */
+int header_readable(const char *path);
 /* Stages a program beside a symlink named vmlinux.h (and the header's own name) pointing
  * at the header, so the program's `#include "vmlinux.h"` resolves to it whatever else lies
  * next to the program. Returns the staged dir (owned) and the staged program path. */

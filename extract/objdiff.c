@@ -205,6 +205,15 @@ static int open_obj(struct obj *o, const char *path, struct vms_diags *d)
 		}
 		o->nsecs++;
 	}
+	/* a truncated file has an ELF header announcing sections libelf cannot read; without
+	 * this it would compare as an object with no sections at all */
+	size_t announced = n ? n : eh.e_shnum; /* libelf says 0 when it cannot read them */
+	if (announced && o->nsecs != announced - 1) {
+		vms_diag_add(d, VMS_ERROR, path, 0, 0,
+			     "broken section headers: %zu announced, %zu readable (truncated?)",
+			     announced - 1, o->nsecs);
+		return -1;
+	}
 	for (size_t i = 0; i < o->nsecs; i++)
 		if (o->secs[i].sh.sh_type == SHT_SYMTAB) {
 			o->symtab = &o->secs[i];

@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "extract/internal.h"
@@ -45,6 +46,14 @@ void push_default_bpf_args(struct vms_argv *a, const char *const *user_args)
 		vms_argv_push(a, user_args[i]);
 }
 
+int header_readable(const char *path)
+{
+	struct stat st;
+	if (stat(path, &st) < 0 || access(path, R_OK) < 0)
+		return -errno;
+	return S_ISDIR(st.st_mode) ? -EISDIR : 0;
+}
+
 char *stage_program(const char *program, const char *header, char **staged_program,
 		    struct vms_diags *d)
 {
@@ -55,9 +64,11 @@ char *stage_program(const char *program, const char *header, char **staged_progr
 		vms_diag_add(d, VMS_ERROR, program, 0, 0, "cannot read program: %s", strerror(-rc));
 		return NULL;
 	}
-	char *real_header = vms_realpath(header);
+	rc = header_readable(header);
+	char *real_header = rc ? NULL : vms_realpath(header);
 	if (!real_header) {
-		vms_diag_add(d, VMS_ERROR, header, 0, 0, "cannot read header: %s", strerror(errno));
+		vms_diag_add(d, VMS_ERROR, header, 0, 0, "cannot read header: %s",
+			     strerror(rc ? -rc : errno));
 		free(src);
 		return NULL;
 	}

@@ -97,9 +97,10 @@ static int keep_copy(const char *from, const char *dir, const char *name, struct
 
 int vms_verify(const struct vms_verify_opts *o, struct vms_diags *d)
 {
-	if (access(o->slim_header, R_OK) != 0) {
+	int e = header_readable(o->slim_header);
+	if (e) {
 		vms_diag_add(d, VMS_ERROR, o->slim_header, 0, 0, "cannot read header: %s",
-			     strerror(errno));
+			     strerror(-e));
 		return -1;
 	}
 	char *staged = NULL;

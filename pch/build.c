@@ -454,7 +454,7 @@ struct compile {
 	int gmodules;
 	const struct vms_build_opts *o;
 	const char *output;		/* where clang writes (a temporary during a trial) */
-	int explicit_deps;		/* trial: name dep file and target explicitly */
+	int explicit_deps;		/* to a temporary: name dep file and target explicitly */
 	const struct depinfo *deps;
 };
 
@@ -527,8 +527,8 @@ int vms_build(const struct vms_build_opts *o, struct vms_build_result *r, struct
 	struct vms_compiler cc = { 0 };
 	struct pch_preamble pre = { 0 };
 	struct vms_argv flags = { 0 }, nflags = { 0 };
-	char *header = NULL, *shim_path = NULL, *src = NULL, *why = NULL;
-	int rc, lock = -1, lock_gm = -1;
+	char *header = NULL, *shim_path = NULL, *src = NULL, *why = NULL, *tmp_out = NULL;
+	int rc, lock = -1, lock_gm = -1, installed = 0;
 	struct vms_hash128 header_hash = { 0 };
 	char *verdict = NULL;
 	struct vms_pch_info info = { 0 }, info_gm = { 0 };
@@ -552,6 +552,23 @@ int vms_build(const struct vms_build_opts *o, struct vms_build_result *r, struct
 		goto out;
 	}
 	pch_scan_preamble(src, src_len, &pre);
+
+	/* clang writes beside the output and the object is renamed into place on success,
+	 * so a failed build leaves the previous object as it was (clang alone deletes it).
+	 * Standard output and devices are written directly. */
+	struct stat ost;
+	if (strcmp(o->output, "-") && (stat(o->output, &ost) < 0 || S_ISREG(ost.st_mode))) {
+		char *dir = vms_dirname(o->output);
+		int e = access(dir, W_OK | X_OK) < 0 ? errno : 0;
+		free(dir);
+		if (e && !o->require_pch) {
+			vms_diag_add(d, VMS_ERROR, o->output, 0, 0, "cannot write: %s", strerror(e));
+			rc = -e;
+			goto out;
+		}
+		tmp_out = vms_xasprintf("%s.tmp.%d", o->output, (int)getpid());
+		vms_cleanup_add_path(tmp_out);
+	}
 
 	/* The flags, in the order clang will see them. */
 	if (o->header) {
@@ -601,7 +618,8 @@ int vms_build(const struct vms_build_opts *o, struct vms_build_result *r, struct
 		vms_argv_push(&flags, pre.defines.v[i]);
 
 	struct vms_proc_result pr;
-	struct compile c = { .cc = &cc, .flags = &flags, .o = o, .output = o->output, .deps = &deps };
+	struct compile c = { .cc = &cc, .flags = &flags, .o = o, .deps = &deps,
+			     .output = tmp_out ? tmp_out : o->output, .explicit_deps = !!tmp_out };
 	if (r->mode) { /* plain */
 		double t1 = vms_now_ms();
 		rc = run_compile(&c, &pr, d);
@@ -649,6 +667,7 @@ int vms_build(const struct vms_build_opts *o, struct vms_build_result *r, struct
 		if (lock_gm >= 0) {
 			r->pch_rebuilt |= info_gm.rebuilt;
 			char *tmp = vms_xasprintf("%s.gm.tmp.%d.o", o->output, (int)getpid());
+			vms_cleanup_add_path(tmp);
 			c.pch = info_gm.pch_path;
 			c.gmodules = 1;
 			c.output = tmp;
@@ -659,14 +678,15 @@ int vms_build(const struct vms_build_opts *o, struct vms_build_result *r, struct
 			close(lock_gm);
 			lock_gm = -1;
 			if (rc < 0) {
-				free(tmp);
+				vms_cleanup_remove_path(tmp), free(tmp);
 				goto out;
 			}
 			if (pr.exit_code == 0) {
 				char *bad = NULL;
 				int ok = pch_gmodules_object_ok(tmp, &bad);
 				if (ok == 1 && rename(tmp, o->output) == 0) {
-					free(tmp);
+					vms_cleanup_remove_path(tmp), free(tmp);
+					installed = 1;
 					r->used_pch = r->used_gmodules = 1;
 					r->pch_path = vms_xstrdup(info_gm.pch_path);
 					set_mode(r, vms_xstrdup("PCH (-gmodules): no CO-RE in play"));
@@ -688,7 +708,7 @@ int vms_build(const struct vms_build_opts *o, struct vms_build_result *r, struct
 			} else {
 				/* an ordinary compile error: it would be the same with -g */
 				unlink(tmp);
-				free(tmp);
+				vms_cleanup_remove_path(tmp), free(tmp);
 				r->used_pch = r->used_gmodules = 1;
 				r->pch_path = vms_xstrdup(info_gm.pch_path);
 				set_mode(r, vms_xstrdup("PCH (-gmodules): no CO-RE in play"));
@@ -696,7 +716,7 @@ int vms_build(const struct vms_build_opts *o, struct vms_build_result *r, struct
 				goto out;
 			}
 			unlink(tmp);
-			free(tmp);
+			vms_cleanup_remove_path(tmp), free(tmp);
 			vms_proc_result_free(&pr);
 		} else {
 			free(r->clang_stderr);
@@ -725,8 +745,8 @@ int vms_build(const struct vms_build_opts *o, struct vms_build_result *r, struct
 	r->pch_path = vms_xstrdup(info.pch_path);
 	c.pch = info.pch_path;
 	c.gmodules = 0;
-	c.output = o->output;
-	c.explicit_deps = 0;
+	c.output = tmp_out ? tmp_out : o->output;
+	c.explicit_deps = !!tmp_out;
 	double t1 = vms_now_ms();
 	rc = run_compile(&c, &pr, d);
 	r->compile_ms += vms_now_ms() - t1;
@@ -754,6 +774,15 @@ int vms_build(const struct vms_build_opts *o, struct vms_build_result *r, struct
 		fix_depfile(depf, shim_path, header, o->source);
 	}
 out:
+	if (tmp_out) {
+		if (rc == 0 && !installed && rename(tmp_out, o->output) < 0) {
+			rc = -errno;
+			vms_diag_add(d, VMS_ERROR, o->output, 0, 0, "cannot write: %s", strerror(-rc));
+		}
+		unlink(tmp_out);
+		vms_cleanup_remove_path(tmp_out);
+		free(tmp_out);
+	}
 	if (lock >= 0)
 		close(lock);
 	if (lock_gm >= 0)

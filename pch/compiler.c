@@ -25,17 +25,6 @@ const char *vms_clang_default(const char *name)
 	return env && *env ? env : "clang";
 }
 
-char *vms_cache_dir_default(void)
-{
-	const char *x = getenv("XDG_CACHE_HOME");
-	if (x && *x == '/')
-		return vms_xasprintf("%s/vmslim", x);
-	const char *home = getenv("HOME");
-	if (home && *home)
-		return vms_xasprintf("%s/.cache/vmslim", home);
-	return vms_xasprintf("/tmp/vmslim-cache-%d", (int)getuid());
-}
-
 /* PATH lookup the way execvp does it, returning the first executable match. */
 static char *which(const char *name)
 {

@@ -43,8 +43,9 @@ static int hash_file(const char *path, struct vms_hash128 *h, struct stat *st_ou
 	if (fd < 0)
 		return -errno;
 	struct stat st;
-	if (fstat(fd, &st) < 0) {
-		int e = errno;
+	/* mmap would say "No such device" for a directory */
+	int e = fstat(fd, &st) < 0 ? errno : S_ISDIR(st.st_mode) ? EISDIR : 0;
+	if (e) {
 		close(fd);
 		return -e;
 	}
@@ -354,9 +355,15 @@ static int build_pch(const struct want *w, struct vms_pch_info *info, struct vms
 	double t0 = vms_now_ms();
 	char *tmp = vms_xasprintf("%s.tmp.XXXXXX", w->pch);
 	char *tmpd = vms_xasprintf("%s.d.tmp.XXXXXX", w->pch);
+	vms_cleanup_hold();
 	int fd1 = mkostemp(tmp, O_CLOEXEC), fd2 = fd1 >= 0 ? mkostemp(tmpd, O_CLOEXEC) : -1;
+	int e = errno;
+	if (fd1 >= 0 && fd2 >= 0) {
+		vms_cleanup_add_path(tmp);
+		vms_cleanup_add_path(tmpd);
+	}
+	vms_cleanup_release();
 	if (fd1 < 0 || fd2 < 0) {
-		int e = errno;
 		vms_diag_add(d, VMS_ERROR, w->pch, 0, 0, "cannot create a temporary file: %s", strerror(e));
 		if (fd1 >= 0)
 			close(fd1), unlink(tmp);
@@ -471,12 +478,14 @@ static int build_pch(const struct want *w, struct vms_pch_info *info, struct vms
 		goto fail;
 	}
 	unlink(tmpd);
+	vms_cleanup_remove_path(tmp), vms_cleanup_remove_path(tmpd);
 	free(tmp), free(tmpd);
 	info->rebuilt = 1;
 	info->build_ms += vms_now_ms() - t0;
 	return 0;
 fail:
 	unlink(tmp), unlink(tmpd);
+	vms_cleanup_remove_path(tmp), vms_cleanup_remove_path(tmpd);
 	free(tmp), free(tmpd);
 	return rc < 0 ? rc : -1;
 }

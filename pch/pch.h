@@ -35,8 +35,6 @@ int vms_compiler_identify(const char *name, const char *cache_dir, struct vms_co
 			  struct vms_diags *d);
 void vms_compiler_free(struct vms_compiler *c);
 
-/* $XDG_CACHE_HOME/vmslim, else $HOME/.cache/vmslim (owned). */
-char *vms_cache_dir_default(void);
 
 /* ---- PCH + manifest ----------------------------------------------------------------- */
 

@@ -123,11 +123,14 @@ int backend_new(const struct vms_backend_opts *o, struct backend **out, struct v
 	b->untrusted = o->untrusted;
 	for (size_t i = 0; i < o->n_inc; i++) {
 		char *r = vms_realpath(o->inc_dirs[i]);
-		if (!r) {
+		struct stat st;
+		int e = !r ? errno : stat(r, &st) < 0 ? errno : !S_ISDIR(st.st_mode) ? ENOTDIR : 0;
+		if (e) {
 			vms_diag_add(d, VMS_ERROR, NULL, 0, 0, "header directory %s: %s",
-				     o->inc_dirs[i], strerror(errno));
+				     o->inc_dirs[i], strerror(e));
+			free(r);
 			backend_free(b);
-			return -ENOENT;
+			return -e;
 		}
 		vms_argv_push(&b->inc, r);
 		free(r);
@@ -137,7 +140,7 @@ int backend_new(const struct vms_backend_opts *o, struct backend **out, struct v
 	const char *cl = o->clang ? o->clang : getenv("VMSLIM_CLANG");
 	b->clang = vms_xstrdup(cl && *cl ? cl : "clang");
 	b->headers_dir = o->headers_dir ? vms_xstrdup(o->headers_dir) : NULL;
-	b->cache_dir = o->cache_dir ? vms_xstrdup(o->cache_dir) : vms_cache_default_dir();
+	b->cache_dir = o->cache_dir ? vms_xstrdup(o->cache_dir) : vms_cache_dir_default();
 	if (o->header) {
 		b->header_override = 1;
 		b->vmlinux = vms_realpath(o->header);

@@ -273,21 +273,8 @@ static int write_entry(const char *path, const unsigned char *hdr, const void *d
 	int err = 0;
 	const void *parts[2] = { hdr, data };
 	size_t lens[2] = { HDR_LEN, len };
-	for (int i = 0; i < 2 && !err; i++) {
-		const char *p = parts[i];
-		size_t left = lens[i];
-		while (left) {
-			ssize_t w = write(fd, p, left);
-			if (w < 0) {
-				if (errno == EINTR)
-					continue;
-				err = -errno;
-				break;
-			}
-			p += w;
-			left -= (size_t)w;
-		}
-	}
+	for (int i = 0; i < 2 && !err; i++)
+		err = vms_write_all(fd, parts[i], lens[i]);
 	if (close(fd) < 0 && !err)
 		err = -errno;
 	if (!err && rename(tmp, path) < 0)
@@ -298,7 +285,7 @@ static int write_entry(const char *path, const unsigned char *hdr, const void *d
 	return err;
 }
 
-/* 1 valid (data/len filled), 0 absent, -1 corrupt */
+/* 1 valid (data/len filled), 0 absent, -1 corrupt, -2 unreadable (left alone) */
 static int read_entry(const char *path, struct vms_hash128 key, void **data, size_t *len)
 {
 	char *buf;
@@ -415,15 +402,6 @@ static void scan(struct vms_cache *c)
 }
 
 /* ---- API ---------------------------------------------------------------------- */
-
-char *vms_cache_default_dir(void)
-{
-	const char *x = getenv("XDG_CACHE_HOME");
-	if (x && *x == '/')
-		return vms_xasprintf("%s/vmslim", x);
-	const char *h = getenv("HOME");
-	return vms_xasprintf("%s/.cache/vmslim", h && *h ? h : "/tmp");
-}
 
 int vms_cache_open(const struct vms_cache_opts *o, struct vms_cache **out)
 {

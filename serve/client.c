@@ -61,10 +61,17 @@ int vms_client_call(const char *socket_path, const char *request, char **reply,
 	vms_buf_append(&out, "\n", 1);
 	int err = 0;
 	for (size_t off = 0; off < out.len && !err;) {
-		ssize_t w = send(fd, out.data + off, out.len - off, MSG_NOSIGNAL);
+		/* non-blocking under a deadline: a daemon that stops reading must not hold us
+		 * past the timeout */
+		ssize_t w = send(fd, out.data + off, out.len - off,
+				 MSG_NOSIGNAL | (deadline > 0 ? MSG_DONTWAIT : 0));
 		if (w < 0) {
 			if (errno == EINTR)
 				continue;
+			if (errno == EAGAIN) {
+				err = wait_fd(fd, POLLOUT, deadline);
+				continue;
+			}
 			/* the daemon may have answered (too large) and closed: read that */
 			break;
 		}

@@ -30,12 +30,9 @@ void result_encode(const struct vms_result *r, struct vms_buf *out);
 int result_decode(const void *data, size_t len, struct vms_result *r); /* 0 or -EINVAL */
 /* {"status":..., "diagnostics":[...], "backend":..., "ms":...} members added to obj. */
 void result_to_json(const struct vms_result *r, struct json_object *obj);
-/* Parses the "diagnostics" array of a reply back into d. */
-void diags_from_json(struct json_object *arr, struct vms_diags *d);
 /* Replaces every byte sequence that is not valid UTF-8 by U+FFFD (JSON must be UTF-8). */
 char *utf8_clean(const char *s, size_t len);
 char *base64_encode(const void *data, size_t len);
-int base64_decode(const char *s, size_t len, void **out, size_t *out_len); /* 0/-EINVAL */
 const char *json_text(struct json_object *o); /* compact, no slash escaping */
 struct json_object *json_num3(double v); /* a number printed with 3 decimals */
 

@@ -87,20 +87,6 @@ static void lsp_log(struct lsp *l, const char *fmt, ...)
 
 /* ---- output ----------------------------------------------------------------------- */
 
-static void write_all(int fd, const char *p, size_t n)
-{
-	while (n) {
-		ssize_t w = write(fd, p, n);
-		if (w < 0) {
-			if (errno == EINTR)
-				continue;
-			return;
-		}
-		p += w;
-		n -= (size_t)w;
-	}
-}
-
 static void send_msg(struct lsp *l, struct json_object *m)
 {
 	json_object_object_add(m, "jsonrpc", json_object_new_string("2.0"));
@@ -111,7 +97,7 @@ static void send_msg(struct lsp *l, struct json_object *m)
 	struct vms_buf b = { 0 };
 	vms_buf_append(&b, hdr, (size_t)h);
 	vms_buf_append(&b, body, n);
-	write_all(l->out, b.data, b.len);
+	vms_write_all(l->out, b.data, b.len);
 	vms_buf_free(&b);
 	json_object_put(m);
 }

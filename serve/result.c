@@ -27,14 +27,6 @@ const char *vms_status_name(enum vms_status s)
 	return "internal";
 }
 
-int vms_status_from_name(const char *name)
-{
-	for (size_t i = 0; i < sizeof(status_names) / sizeof(status_names[0]); i++)
-		if (!strcmp(name, status_names[i]))
-			return (int)i;
-	return -1;
-}
-
 void vms_result_free(struct vms_result *r)
 {
 	vms_diags_free(&r->diags);
@@ -241,7 +233,7 @@ void result_to_json(const struct vms_result *r, struct json_object *obj)
 	json_object_object_add(obj, "ms", json_num3(r->ms));
 }
 
-void diags_from_json(struct json_object *arr, struct vms_diags *d)
+void vms_diags_from_json(struct json_object *arr, struct vms_diags *d)
 {
 	if (!json_object_is_type(arr, json_type_array))
 		return;
@@ -260,7 +252,7 @@ void diags_from_json(struct json_object *arr, struct vms_diags *d)
 			line = json_object_get_int(v);
 		if (json_object_object_get_ex(g, "col", &v))
 			col = json_object_get_int(v);
-		enum vms_severity s = !strcmp(sev, "note") ? VMS_NOTE :
+		enum vms_severity s = !sev ? VMS_ERROR : !strcmp(sev, "note") ? VMS_NOTE :
 				      !strcmp(sev, "warning") ? VMS_WARNING : VMS_ERROR;
 		vms_diag_add(d, s, file, line, col, "%s", msg ? msg : "");
 	}
@@ -302,7 +294,7 @@ char *base64_encode(const void *data, size_t len)
 	return out;
 }
 
-int base64_decode(const char *s, size_t len, void **out, size_t *out_len)
+int vms_base64_decode(const char *s, size_t len, void **out, size_t *out_len)
 {
 	if (len % 4)
 		return -EINVAL;

@@ -45,8 +45,6 @@ void vms_cache_get_stats(const struct vms_cache *c, struct vms_cache_stats *s);
 /* Path of the file that holds key (owned; NULL for a memory-only cache). For tests and
  * `stats`: the on-disk layout is <dir>/serve/<2 hex>/<30 hex>. */
 char *vms_cache_entry_path(const struct vms_cache *c, struct vms_hash128 key);
-/* $XDG_CACHE_HOME/vmslim, else $HOME/.cache/vmslim (owned). */
-char *vms_cache_default_dir(void);
 
 /* ---- requests and results ------------------------------------------------------- */
 
@@ -62,7 +60,6 @@ enum vms_status {
 	VMS_ST_INTERNAL,	/* the daemon could not run it */
 };
 const char *vms_status_name(enum vms_status s);
-int vms_status_from_name(const char *name); /* -1 when unknown */
 
 /* What the daemon and the LSP run a request with. */
 struct vms_backend_opts {
@@ -93,7 +90,7 @@ void vms_result_free(struct vms_result *r);
 struct vms_serve_opts {
 	const char *socket_path;
 	struct vms_backend_opts backend;
-	const char *cache_dir;		/* NULL: vms_cache_default_dir() */
+	const char *cache_dir;		/* NULL: vms_cache_dir_default() */
 	int no_disk_cache;
 	uint64_t cache_max_bytes, mem_cache_bytes;
 	int jobs;			/* concurrent workers; 0: number of CPUs */
@@ -121,6 +118,11 @@ char *vms_serve_default_socket(void);
  * reply line. *reply is owned. 0 or -errno. timeout_ms <= 0: none. */
 int vms_client_call(const char *socket_path, const char *request, char **reply,
 		    int timeout_ms);
+/* Parses the "diagnostics" array of a reply (a json-c array) back into d. */
+struct json_object;
+void vms_diags_from_json(struct json_object *arr, struct vms_diags *d);
+/* The "object" of a build reply, base64 with padding. *out owned. 0 or -EINVAL. */
+int vms_base64_decode(const char *s, size_t len, void **out, size_t *out_len);
 
 /* ---- the language server -------------------------------------------------------- */
 

@@ -1114,7 +1114,7 @@ int vms_serve_run(const struct vms_serve_opts *o, struct vms_diags *d)
 	struct sigaction old_term, old_int, old_pipe, old_hup;
 	int have_sigs = 0;
 
-	char *cache_dir = o->cache_dir ? vms_xstrdup(o->cache_dir) : vms_cache_default_dir();
+	char *cache_dir = o->cache_dir ? vms_xstrdup(o->cache_dir) : vms_cache_dir_default();
 	struct vms_backend_opts bo = o->backend;
 	bo.untrusted = 1;
 	if (!bo.cache_dir)

@@ -104,21 +104,6 @@ int sandbox_apply(const char *const *ro, const char *const *rw)
 
 /* ---- workers -------------------------------------------------------------------- */
 
-static void write_all(int fd, const void *data, size_t len)
-{
-	const char *p = data;
-	while (len) {
-		ssize_t w = write(fd, p, len);
-		if (w < 0) {
-			if (errno == EINTR)
-				continue;
-			return;
-		}
-		p += w;
-		len -= (size_t)w;
-	}
-}
-
 static void child_setup(const struct limits *l)
 {
 	setpgid(0, 0);
@@ -189,7 +174,7 @@ int worker_spawn(void (*fn)(void *arg, struct vms_result *r), void *arg,
 		}
 		struct vms_buf b = { 0 };
 		result_encode(&r, &b);
-		write_all(3, b.data, b.len);
+		vms_write_all(3, b.data, b.len);
 		_exit(0);
 	}
 	close(p[1]);

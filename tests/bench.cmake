@@ -20,3 +20,10 @@ assert all(st[k]=='skipped' for k in st if '.daemon' in k), st; \
 assert all(v in ('ok','crashes') for k,v in st.items() if '.daemon' not in k), st; \
 assert all(len(x['samples_ms'])==1 for x in r['rows'] if x['state']=='ok'); print('ok')\"")
 set_tests_properties(bench_btf_program PROPERTIES TIMEOUT 600)
+
+# SIGTERM mid-run stops bench's daemon and removes its work directory; bad options and
+# unwritable outputs are reported before anything is measured
+add_test(NAME bench_signal
+  COMMAND sh ${CMAKE_CURRENT_SOURCE_DIR}/bench_signal.sh ${VMSLIM_BIN} ${VMLINUX_6_18}
+          ${CMAKE_CURRENT_BINARY_DIR}/bench_signal)
+set_tests_properties(bench_signal PROPERTIES TIMEOUT 300 SKIP_RETURN_CODE 77)

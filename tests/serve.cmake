@@ -30,3 +30,20 @@ add_test(NAME serve_lsp_load
   COMMAND test_lsp ${VMSLIM_BIN} ${serve_vmlinux_dir} ${VMSLIM_PROGS_DIR}
           ${CMAKE_CURRENT_BINARY_DIR}/serve_lsp_load load)
 set_tests_properties(serve_lsp_load PROPERTIES TIMEOUT 600 LABELS "serve;load" SKIP_RETURN_CODE 77)
+
+# option values the daemon and the language server cannot use are usage errors (exit 2),
+# never truncated into ints; a file given as a header directory is refused at start
+add_test(NAME serve_usage_errors
+  COMMAND sh -c "d=${CMAKE_CURRENT_BINARY_DIR}/serve_usage; rm -rf $d; mkdir -p $d; : > $d/f.h
+    ${VMSLIM_BIN} serve -s $d/s.sock -I $d --time-limit 99999999999999 2>$d/e1
+    [ $? -eq 2 ] && grep -q 'from 10 to' $d/e1 || exit 1
+    ${VMSLIM_BIN} serve -s $d/s.sock -I $d --cache-size 99999999999999999 2>/dev/null
+    [ $? -eq 2 ] || exit 1
+    ${VMSLIM_BIN} serve -s $d/s.sock -I $d/f.h -q --cache-dir $d/c 2>$d/e2
+    [ $? -eq 1 ] && grep -q 'f.h: Not a directory' $d/e2 || exit 1
+    ${VMSLIM_BIN} lsp --time-limit abc </dev/null 2>$d/e3
+    [ $? -eq 2 ] && grep -q 'time-limit' $d/e3 || exit 1
+    printf 'int a;\\n/* caf\\351 */\\n' > $d/latin1.c
+    ${VMSLIM_BIN} client -s $d/none.sock check $d/latin1.c 2>$d/e4
+    [ $? -eq 1 ] && grep -q 'latin1.c:2: error: not valid UTF-8' $d/e4")
+set_tests_properties(serve_usage_errors PROPERTIES LABELS serve)

@@ -71,6 +71,9 @@ echo "== errors and usage"
 expect 2 "cannot open: No such file or directory" "$out/base.o" "$out/missing.o"
 expect 2 "not an ELF object file" "$out/base.o" "$fixtures/variants.bpf.c"
 expect 2 "not a BPF object: ELF machine [0-9]+, expected EM_BPF" "$out/base.o" "$vmslim"
+# a truncated object (section headers cut off) is damaged, not an object without sections
+head -c 2000 "$out/base.o" > "$out/truncated.o"
+expect 2 "broken section headers: [0-9]+ announced, 0 readable" "$out/base.o" "$out/truncated.o"
 expect 2 "expected two object files, got 1" "$out/base.o"
 expect 2 "usage: vmslim objdiff" --no-such-option "$out/base.o" "$out/base.o"
 expect 0 "exit status: 0 same" --help

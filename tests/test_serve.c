@@ -1274,6 +1274,12 @@ int main(int argc, char **argv)
 	signal(SIGPIPE, SIG_IGN);
 	vms_remove_tree(work);
 	vms_mkdir_p(work, 0755);
+	/* the daemons' scratch directories land here: a daemon the test kills with SIGKILL
+	 * cannot remove its own, and /tmp should not collect them */
+	char *tmp = vms_xasprintf("%s/tmp", work);
+	vms_mkdir_p(tmp, 0700);
+	setenv("TMPDIR", tmp, 1);
+	free(tmp);
 	const char *part = argv[1];
 	if (!strcmp(part, "restart"))
 		part_restart();

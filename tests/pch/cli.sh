@@ -60,4 +60,26 @@ set -e
 # a missing header is an error with a message, not a crash
 if "$vmslim" build "$prog" -o "$out/x.o" --header "$out/nope.h" 2>"$out/err.txt"; then exit 1; fi
 grep -q "header not found" "$out/err.txt"
+
+# a failed build leaves the previous object untouched and no temporary beside it
+sed 's/pid = /pidd = /' "$prog" > "$out/broken.bpf.c"
+echo previous > "$out/broken.bpf.o"
+for mode in "" --no-pch; do
+	if "$vmslim" build "$out/broken.bpf.c" --header "$header" --cache-dir "$cache" \
+		--clang "$clang" $mode 2>"$out/err.txt"; then exit 1; fi
+	grep -q "broken.bpf.c:[0-9]*:[0-9]*: error" "$out/err.txt"
+	[ "$(cat "$out/broken.bpf.o")" = previous ] || { echo "FAIL: previous object clobbered"; exit 1; }
+done
+if ls "$out"/broken.bpf.o.* >/dev/null 2>&1; then echo "FAIL: temporary left"; exit 1; fi
+# an output directory that does not exist: a message naming the output
+if "$vmslim" build "$prog" -o "$out/no/such/x.o" --header "$header" --cache-dir "$cache" \
+	--clang "$clang" 2>"$out/err.txt"; then exit 1; fi
+grep -q "$out/no/such/x.o: error: cannot write" "$out/err.txt"
+# the object cannot go to stdout (clang's stdout is captured): usage error, not an empty file
+set +e
+"$vmslim" build "$prog" -o - --header "$header" >/dev/null 2>&1; [ $? -eq 2 ] || exit 1
+# a directory given as the header says so (mmap used to say "No such device")
+"$vmslim" pch "$out" -o "$out/d.pch" --clang "$clang" 2>"$out/err.txt"; [ $? -eq 1 ] || exit 1
+set -e
+grep -q "Is a directory" "$out/err.txt"
 echo ok
