@@ -26,6 +26,7 @@
  * the header was merely touched (`make` does that), which the content hashes cover. */
 #include "pch/internal.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdlib.h>
@@ -350,9 +351,71 @@ static void parse_depfile(const char *text, struct vms_argv *out)
 }
 
 /* Runs clang to build the PCH into a temporary file, then installs PCH and manifest. */
+/* A builder killed outright (SIGKILL, a daemon's time limit) leaves its temporaries
+ * behind. Temporaries are only ever written under the PCH's exclusive lock, so whoever
+ * holds that lock knows every temporary beside the PCH is an orphan. */
+static void remove_orphan_temps(const char *pch)
+{
+	char *dir = vms_dirname(pch);
+	const char *base = vms_basename(pch);
+	size_t bl = strlen(base);
+	DIR *dh = opendir(dir);
+	struct dirent *e;
+	while (dh && (e = readdir(dh))) {
+		if (strncmp(e->d_name, base, bl) ||
+		    (strncmp(e->d_name + bl, ".tmp.", 5) && strncmp(e->d_name + bl, ".d.tmp.", 7)))
+			continue;
+		char *path = vms_xasprintf("%s/%s", dir, e->d_name);
+		unlink(path);
+		free(path);
+	}
+	if (dh)
+		closedir(dh);
+	free(dir);
+}
+
+int vms_pch_sweep(const char *cache_dir)
+{
+	char *root = vms_xasprintf("%s/pch", cache_dir);
+	DIR *top = opendir(root);
+	int removed_from = 0;
+	struct dirent *k;
+	while (top && (k = readdir(top))) {
+		if (k->d_name[0] == '.')
+			continue;
+		char *dir = vms_xasprintf("%s/%s", root, k->d_name);
+		DIR *dh = opendir(dir);
+		struct dirent *e;
+		while (dh && (e = readdir(dh))) {
+			size_t n = strlen(e->d_name);
+			if (n < 9 || strcmp(e->d_name + n - 9, ".pch.lock"))
+				continue;
+			char *lock = vms_xasprintf("%s/%s", dir, e->d_name);
+			int fd = open(lock, O_RDWR | O_CLOEXEC);
+			if (fd >= 0 && flock(fd, LOCK_EX | LOCK_NB) == 0) {
+				char *pch = vms_xstrndup(lock, strlen(lock) - 5);
+				remove_orphan_temps(pch);
+				free(pch);
+				removed_from++;
+			}
+			if (fd >= 0)
+				close(fd);
+			free(lock);
+		}
+		if (dh)
+			closedir(dh);
+		free(dir);
+	}
+	if (top)
+		closedir(top);
+	free(root);
+	return removed_from;
+}
+
 static int build_pch(const struct want *w, struct vms_pch_info *info, struct vms_diags *d)
 {
 	double t0 = vms_now_ms();
+	remove_orphan_temps(w->pch);
 	char *tmp = vms_xasprintf("%s.tmp.XXXXXX", w->pch);
 	char *tmpd = vms_xasprintf("%s.d.tmp.XXXXXX", w->pch);
 	vms_cleanup_hold();

@@ -75,6 +75,10 @@ struct vms_pch_info {
 int vms_pch_ensure(const struct vms_pch_opts *o, struct vms_pch_info *info, struct vms_diags *d);
 void vms_pch_info_free(struct vms_pch_info *info);
 
+/* Removes the temporaries that builders killed outright (SIGKILL) left in cache_dir, for
+ * every PCH nobody is building right now. Returns how many PCH directories were swept. */
+int vms_pch_sweep(const char *cache_dir);
+
 /* Normalizes clang flags the way manifests and cache keys see them: output, dependency
  * and input arguments dropped, "-D X" joined to "-DX", "--target=bpf"/"-target bpf"
  * unified, relative -I/-include paths made absolute against cwd. Owned argv. */

@@ -597,3 +597,8 @@ void backend_stats_json(struct backend *b, struct json_object *obj)
 	if (b->vmlinux)
 		json_object_object_add(obj, "vmlinux", json_object_new_string(b->vmlinux));
 }
+
+void backend_sweep(struct backend *b)
+{
+	vms_pch_sweep(b->cache_dir);
+}

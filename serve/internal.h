@@ -42,6 +42,8 @@ struct backend;
 /* Identifies the compilers and prepares the checker (no snapshot yet). 0 or -errno. */
 int backend_new(const struct vms_backend_opts *o, struct backend **out, struct vms_diags *d);
 void backend_free(struct backend *b);
+/* After a worker was killed outright: remove the PCH temporaries it may have left. */
+void backend_sweep(struct backend *b);
 /* Directories of compiler built-in headers requests may reach (stddef.h...). */
 const char *const *backend_sys_dirs(const struct backend *b, size_t *n);
 /* Everything outside the source that decides an answer: compiler identity, checker

@@ -495,6 +495,8 @@ static void worker_readable(struct server *s, struct job *j)
 	s->running--;
 	struct vms_result r;
 	worker_collect(j->pid, j->data.data, j->data.len, j->timed_out, &r);
+	if (j->timed_out)
+		backend_sweep(s->be);
 	if (j->stopped)
 		job_fail_all(s, j, "shutting_down", "the daemon is shutting down");
 	else
@@ -1284,6 +1286,8 @@ out:
 		}
 		job_free(s, j);
 	}
+	if (s->be)
+		backend_sweep(s->be);
 	while (s->conns) {
 		struct conn *c = s->conns;
 		if (conn_flush(s, c) == 0)
