@@ -30,7 +30,8 @@ static void usage(FILE *out)
 		"  -o, --output FILE    write the slim header here (atomically); '-' for stdout\n"
 		"  --blacklist GLOB     stop the walk at matching names (kept opaque where\n"
 		"                       only a pointer needs them)\n"
-		"  --blacklist-file F   globs, one per line ('#' comments)\n"
+		"  --blacklist-file F   globs, one per line ('#' comments); 'default' is the\n"
+		"                       shipped list of kernel hub types, for --full-pointers\n"
 		"  --full-pointers      follow pointers too (the older, much larger closure)\n"
 		"  --stats              print types and bytes kept, and the time taken\n"
 		"  -h, --help           this text\n"
@@ -79,6 +80,7 @@ int cmd_extract(int argc, char **argv)
 		{ 0 },
 	};
 	struct vms_argv types = { 0 }, progs = { 0 }, bl = { 0 }, clang_args = { 0 };
+	char *default_blacklist = vms_xasprintf("%s/vmslim-blacklist-default.txt", cli_headers_dir());
 	struct vms_extract_opts o = { 0 };
 	const char *output = NULL;
 	int stats = 0, rc = VMS_EXIT_USAGE;
@@ -96,7 +98,8 @@ int cmd_extract(int argc, char **argv)
 		case 'o': output = optarg; break;
 		case OPT_BL: vms_argv_push(&bl, optarg); break;
 		case OPT_BLF:
-			if (read_blacklist_file(optarg, &bl)) {
+			if (read_blacklist_file(!strcmp(optarg, "default") ? default_blacklist : optarg,
+						&bl)) {
 				rc = VMS_EXIT_FAIL;
 				goto out;
 			}
@@ -164,5 +167,6 @@ out:
 	vms_argv_free(&progs);
 	vms_argv_free(&bl);
 	vms_argv_free(&clang_args);
+	free(default_blacklist);
 	return rc;
 }

@@ -34,3 +34,12 @@ foreach(prog ${bpf_programs})
     set_tests_properties(extract_${name}_${ver} PROPERTIES FIXTURES_SETUP slim_${name}_${ver})
   endforeach()
 endforeach()
+
+# the shipped default blacklist trims the --full-pointers closure and keeps the object
+add_test(NAME extract_default_blacklist
+  COMMAND sh -c "set -e; d=${CMAKE_CURRENT_BINARY_DIR}/extract_default_blacklist; rm -rf $d; mkdir -p $d
+    ${VMSLIM_BIN} extract --header ${VMLINUX_6_18} --from ${VMSLIM_PROGS_DIR}/execsnoop.bpf.c --full-pointers -o $d/all.h
+    ${VMSLIM_BIN} extract --header ${VMLINUX_6_18} --from ${VMSLIM_PROGS_DIR}/execsnoop.bpf.c --full-pointers --blacklist-file default -o $d/bl.h 2>$d/notes
+    [ $(wc -c < $d/bl.h) -lt $(( $(wc -c < $d/all.h) / 2 )) ]
+    grep -q '^struct net_device;$' $d/bl.h
+    ${VMSLIM_BIN} verify ${VMSLIM_PROGS_DIR}/execsnoop.bpf.c --header ${VMLINUX_6_18} --slim $d/bl.h")
