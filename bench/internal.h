@@ -8,15 +8,6 @@
 #include "bench/bench.h"
 
 /* CMake says which of the libraries still being written exist in this build. */
-#ifndef VMSLIM_BENCH_HAVE_PCH
-#define VMSLIM_BENCH_HAVE_PCH 0
-#endif
-#ifndef VMSLIM_BENCH_HAVE_TCCARENA
-#define VMSLIM_BENCH_HAVE_TCCARENA 0
-#endif
-#ifndef VMSLIM_BENCH_HAVE_SERVE
-#define VMSLIM_BENCH_HAVE_SERVE 0
-#endif
 
 struct vms_tcc_checker;
 

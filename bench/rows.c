@@ -28,15 +28,9 @@
 #include <unistd.h>
 
 #include "extract/extract.h"
-#if VMSLIM_BENCH_HAVE_PCH
 #include "pch/pch.h"
-#endif
-#if VMSLIM_BENCH_HAVE_TCCARENA
 #include "tccarena/tccarena.h"
-#endif
-#if VMSLIM_BENCH_HAVE_SERVE
 #include "serve/serve.h"
-#endif
 
 enum { HDR_FULL = 0, HDR_SLIM = 1 };
 enum { ALLOC_LIBC = 0, ALLOC_ARENA = 2 };
@@ -143,7 +137,6 @@ static int clang_argv(struct bctx *c, struct bprog *p, const char *header, struc
 	const char *user[] = { "-iquote", p ? p->dir : NULL, NULL };
 	if (!p)
 		user[0] = NULL;
-#if VMSLIM_BENCH_HAVE_PCH
 	struct vms_argv f;
 	int rc = vms_build_flags(header, user, 0, c->cache, &f, d);
 	if (rc < 0)
@@ -151,18 +144,6 @@ static int clang_argv(struct bctx *c, struct bprog *p, const char *header, struc
 	for (size_t i = 0; i < f.n; i++)
 		vms_argv_push(a, f.v[i]);
 	vms_argv_free(&f);
-#else
-	(void)d;
-	vms_argv_push(a, "--target=bpf");
-	vms_argv_push(a, "-g");
-	vms_argv_push(a, "-O2");
-	vms_argv_push(a, "-D__TARGET_ARCH_x86");
-	char *dir = vms_dirname(header);
-	vms_argv_pushf(a, "-I%s", dir);
-	free(dir);
-	for (size_t i = 0; user[i]; i++)
-		vms_argv_push(a, user[i]);
-#endif
 	return 0;
 }
 
@@ -246,7 +227,6 @@ static void row_tcc_cmd(struct bctx *c, struct bprog *p, const struct brow_def *
 	vms_argv_free(&a);
 }
 
-#if VMSLIM_BENCH_HAVE_TCCARENA
 static void tcc_opts(struct bctx *c, const char *header, const char *const *inc,
 		     struct vms_tcc_opts *to)
 {
@@ -275,12 +255,10 @@ static void tcc_verdict(const struct vms_tcc_result *r, struct bsample *s)
 			  r->diags.n ? ": " : "", r->diags.n ? r->diags.v[0].msg : "");
 	}
 }
-#endif
 
 static void row_libtcc(struct bctx *c, struct bprog *p, const struct brow_def *def,
 		       struct bsample *s)
 {
-#if VMSLIM_BENCH_HAVE_TCCARENA
 	const char *inc[] = { p->dir, NULL };
 	struct vms_tcc_opts to;
 	tcc_opts(c, header_of(c, p, def->arg & 1), inc, &to);
@@ -297,16 +275,11 @@ static void row_libtcc(struct bctx *c, struct bprog *p, const struct brow_def *d
 	else
 		tcc_verdict(&r, s);
 	vms_tcc_result_free(&r);
-#else
-	(void)c, (void)p, (void)def;
-	set_state(s, VMS_BENCH_SKIPPED, "tccarena is not in this build");
-#endif
 }
 
 static void row_snapshot(struct bctx *c, struct bprog *p, const struct brow_def *def,
 			 struct bsample *s)
 {
-#if VMSLIM_BENCH_HAVE_TCCARENA
 	struct vms_tcc_checker *ck = def->arg == HDR_SLIM ? p->checker_slim : c->checker_full;
 	if (!ck) {
 		set_state(s, VMS_BENCH_FAILED, "no snapshot checker (see setup)");
@@ -333,10 +306,6 @@ static void row_snapshot(struct bctx *c, struct bprog *p, const struct brow_def 
 			  (unsigned long long)st.rebuilds, (unsigned long long)st.evictions);
 	}
 	vms_tcc_result_free(&r);
-#else
-	(void)c, (void)p, (void)def;
-	set_state(s, VMS_BENCH_SKIPPED, "tccarena is not in this build");
-#endif
 }
 
 /* ---- build ---------------------------------------------------------------------- */
@@ -388,7 +357,6 @@ static void row_clang_build(struct bctx *c, struct bprog *p, const struct brow_d
 static void row_vmslim_build(struct bctx *c, struct bprog *p, const struct brow_def *def,
 			     struct bsample *s)
 {
-#if VMSLIM_BENCH_HAVE_PCH
 	const char *flags[] = { "-iquote", p->dir, NULL };
 	char *out = obj_path(p, def);
 	struct vms_build_opts bo = {
@@ -427,15 +395,10 @@ static void row_vmslim_build(struct bctx *c, struct bprog *p, const struct brow_
 	vms_build_result_free(&r);
 	vms_diags_free(&d);
 	free(out);
-#else
-	(void)c, (void)p, (void)def;
-	set_state(s, VMS_BENCH_SKIPPED, "pch is not in this build");
-#endif
 }
 
 /* The same build as the `vmslim build` command: what a Makefile or a person typing it
- * waits for, process start-up included (the binary loads libclang and LLVM for extract,
- * which the in-process row does not pay). */
+ * waits for, process start-up included. */
 static void row_vmslim_cmd(struct bctx *c, struct bprog *p, const struct brow_def *def,
 			   struct bsample *s)
 {
@@ -466,7 +429,6 @@ static void row_vmslim_cmd(struct bctx *c, struct bprog *p, const struct brow_de
 
 /* ---- the daemon ----------------------------------------------------------------- */
 
-#if VMSLIM_BENCH_HAVE_SERVE
 static int b64val(int ch)
 {
 	if (ch >= 'A' && ch <= 'Z')
@@ -591,17 +553,11 @@ static void daemon_call(struct bctx *c, struct bprog *p, const struct brow_def *
 		json_object_put(o);
 	free(reply);
 }
-#endif
 
 static void row_daemon(struct bctx *c, struct bprog *p, const struct brow_def *def,
 		       struct bsample *s)
 {
-#if VMSLIM_BENCH_HAVE_SERVE
 	daemon_call(c, p, def, def->arg & 1 ? "build" : "check", def->arg & 2, s);
-#else
-	(void)c, (void)p, (void)def;
-	set_state(s, VMS_BENCH_SKIPPED, "the daemon is not in this build");
-#endif
 }
 
 /* ---- the table ------------------------------------------------------------------ */
@@ -689,7 +645,6 @@ static char *hand_pch(struct bctx *c, const char *header, const char *what, cons
 	return vms_xstrdup(out);
 }
 
-#if VMSLIM_BENCH_HAVE_SERVE
 static int reply_ok(const char *reply)
 {
 	json_object *o = json_tokener_parse(reply), *v;
@@ -785,7 +740,6 @@ static void start_daemon(struct bctx *c, struct bprog *p)
 	}
 	free(log);
 }
-#endif
 
 int bench_prepare_global(struct bctx *c, struct vms_diags *d)
 {
@@ -795,12 +749,10 @@ int bench_prepare_global(struct bctx *c, struct vms_diags *d)
 	p = vms_xasprintf("%s/full-gmodules.pch", c->work);
 	c->gm_pch_full = hand_pch(c, c->full, "the full header", p, 1, &c->gm_pch_full_err, d);
 	free(p);
-#if VMSLIM_BENCH_HAVE_TCCARENA
 	struct vms_tcc_opts to;
 	tcc_opts(c, c->full, NULL, &to);
 	if (vms_tcc_checker_new(&to, &c->checker_full, d) < 0)
 		c->checker_full = NULL;
-#endif
 	return 0;
 }
 
@@ -814,7 +766,6 @@ int bench_prepare_prog(struct bctx *c, struct bprog *p, struct vms_diags *d)
 	p->gm_pch_slim = hand_pch(c, p->slim, what, pch, 1, &p->gm_pch_slim_err, d);
 	free(pch);
 	free(what);
-#if VMSLIM_BENCH_HAVE_TCCARENA
 	const char *inc[] = { p->dir, NULL };
 	struct vms_tcc_opts to;
 	tcc_opts(c, p->slim, inc, &to);
@@ -830,17 +781,12 @@ int bench_prepare_prog(struct bctx *c, struct bprog *p, struct vms_diags *d)
 		vms_tcc_checker_prepare(c->checker_full, &req, d);
 	bench_progress(c, "  TCC snapshots for %s: slim header %.0f ms, full %.0f ms", p->name, t1 - t0,
 		       vms_now_ms() - t1);
-#endif
-#if VMSLIM_BENCH_HAVE_SERVE
 	if (c->o->no_daemon)
 		p->serve_why_not = vms_xstrdup("no daemon (--no-daemon)");
 	else if (!c->o->vmslim_exe)
 		p->serve_why_not = vms_xstrdup("no vmslim binary to start the daemon");
 	else
 		start_daemon(c, p);
-#else
-	p->serve_why_not = vms_xstrdup("the daemon is not in this build");
-#endif
 	return 0;
 }
 
@@ -894,14 +840,12 @@ int bench_stop_daemon(struct bprog *p, char **why)
 
 void bench_teardown(struct bctx *c)
 {
-#if VMSLIM_BENCH_HAVE_TCCARENA
 	vms_tcc_checker_free(c->checker_full);
 	c->checker_full = NULL;
 	for (size_t i = 0; i < c->n_progs; i++) {
 		vms_tcc_checker_free(c->progs[i].checker_slim);
 		c->progs[i].checker_slim = NULL;
 	}
-#endif
 	for (size_t i = 0; i < c->n_progs; i++) {
 		char *why;
 		bench_stop_daemon(&c->progs[i], &why);

@@ -22,9 +22,7 @@
 #include <unistd.h>
 
 #include "extract/extract.h"
-#if VMSLIM_BENCH_HAVE_PCH
 #include "pch/pch.h"
-#endif
 
 #define KERNEL_BTF "/sys/kernel/btf/vmlinux"
 
@@ -372,7 +370,6 @@ int vms_bench_run(const struct vms_bench_opts *o, struct vms_bench_report *rep,
 	vms_mkdir_p(c.cache, 0755);
 
 	rep->machine = machine_line();
-#if VMSLIM_BENCH_HAVE_PCH
 	{
 		struct vms_compiler cc = { 0 };
 		if (vms_compiler_identify(vms_clang_default(o->clang), c.cache, &cc, d) < 0)
@@ -381,10 +378,6 @@ int vms_bench_run(const struct vms_bench_opts *o, struct vms_bench_report *rep,
 		rep->clang_version = first_line(cc.version);
 		vms_compiler_free(&cc);
 	}
-#else
-	c.clang = vms_xstrdup(o->clang ? o->clang : "clang");
-	rep->clang_version = tool_version(c.clang, "--version");
-#endif
 	rep->tcc_version = tool_version(c.tcc, "-v");
 
 	if (prepare_header(&c, rep, d) < 0)
