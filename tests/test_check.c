@@ -510,13 +510,6 @@ static int run_slim(int argc, char **argv)
 				 progs[i], "-o", slim, "--", "-D__TARGET_ARCH_x86", NULL };
 		struct vms_proc_result pr;
 		if (vms_run(args, NULL, 0, 300000, &pr) < 0 || pr.exit_code) {
-			if (strstr(pr.err, "not implemented")) {
-				printf("vmslim extract is not implemented yet: skipped\n");
-				vms_proc_result_free(&pr);
-				free(slim);
-				free_progs(progs, n);
-				return 77;
-			}
 			CHECK(0, "extract %s: exit %d\n%s", progs[i], pr.exit_code, pr.err);
 			vms_proc_result_free(&pr);
 			free(slim);
