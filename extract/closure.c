@@ -62,6 +62,10 @@ struct walk {
 static void raise(struct walk *k, uint32_t to, uint8_t need, uint32_t from, int has_from)
 {
 	const struct chunk *ch = &k->g->chunks[to];
+	/* a use by name needs a forward declaration even when the definition is kept too:
+	 * the name may be used (in a prototype) before the definition */
+	if (need == NEED_NAME)
+		k->c->named[to] = 1;
 	if (need == NEED_NAME && k->full_pointers && has_from)
 		need = NEED_SOFT;
 	if (k->is_bl[to]) {
@@ -75,8 +79,6 @@ static void raise(struct walk *k, uint32_t to, uint8_t need, uint32_t from, int 
 				     k->g->chunks[from].tag ? " " : "",
 				     k->g->chunks[from].name ? k->g->chunks[from].name : "(anonymous)");
 	}
-	if (need == NEED_NAME)
-		k->c->named[to] = 1;
 	if (need > k->c->level[to]) {
 		k->c->level[to] = need;
 		push(&k->w, to);

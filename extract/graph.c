@@ -95,12 +95,22 @@ int64_t graph_chunk_of_decl(const struct graph *g, CXFile header, CXCursor decl)
 	if (!f || !clang_File_isEqual(f, header))
 		return -1;
 	int64_t i = graph_chunk_at(g, off);
-	if (i >= 0 && g->chunks[i].kind == CHUNK_RECORD_FWD && g->chunks[i].name) {
-		char key[512];
-		snprintf(key, sizeof(key), "%s %s", g->chunks[i].tag, g->chunks[i].name);
-		int64_t def = graph_lookup(g, key);
-		if (def >= 0)
-			i = def;
+	/* A named record resolves by name: to its definition when the header has one, and
+	 * also when clang saw it first inside a prototype (a header without the forward
+	 * declaration bpftool would emit), where its cursor lies in another chunk. */
+	enum CXCursorKind k = clang_getCursorKind(decl);
+	if (i >= 0 && (k == CXCursor_StructDecl || k == CXCursor_UnionDecl)) {
+		CXString sp = clang_getCursorSpelling(decl);
+		const char *name = clang_getCString(sp);
+		if (name && *name && !strchr(name, ' ') && !clang_Cursor_isAnonymous(decl)) {
+			char key[512];
+			snprintf(key, sizeof(key), "%s %s", k == CXCursor_StructDecl ? "struct" : "union",
+				 name);
+			int64_t named = graph_lookup(g, key);
+			if (named >= 0)
+				i = named;
+		}
+		clang_disposeString(sp);
 	}
 	return i;
 }

@@ -42,4 +42,6 @@ add_test(NAME extract_default_blacklist
     ${VMSLIM_BIN} extract --header ${VMLINUX_6_18} --from ${VMSLIM_PROGS_DIR}/execsnoop.bpf.c --full-pointers --blacklist-file default -o $d/bl.h 2>$d/notes
     [ $(wc -c < $d/bl.h) -lt $(( $(wc -c < $d/all.h) / 2 )) ]
     grep -q '^struct net_device;$' $d/bl.h
+    clang -target bpf -fsyntax-only -Werror -Wno-pragma-clang-attribute -x c $d/all.h
+    clang -target bpf -fsyntax-only -Werror -Wno-pragma-clang-attribute -x c $d/bl.h
     ${VMSLIM_BIN} verify ${VMSLIM_PROGS_DIR}/execsnoop.bpf.c --header ${VMLINUX_6_18} --slim $d/bl.h")

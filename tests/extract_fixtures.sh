@@ -19,7 +19,7 @@ check() { # name, then extract arguments
 		fail=1
 	fi
 	# every output is a header clang accepts on its own
-	clang -target bpf -fsyntax-only -Wno-pragma-clang-attribute -x c "$work/$name.h" || { echo "FAIL $name: does not compile"; fail=1; }
+	clang -target bpf -fsyntax-only -Werror -Wno-pragma-clang-attribute -x c "$work/$name.h" || { echo "FAIL $name: does not compile"; fail=1; }
 	echo "ok $name"
 }
 check outer --type outer
@@ -31,6 +31,8 @@ check enum_only --type color
 check forward_only --type only_declared
 check full_pointers --type big_array_user --full-pointers
 check blacklist --type big_array_user --full-pointers --blacklist 'cycle_*'
+check prototype_first --type handler_table
+check prototype_first_full --type handler_table --full-pointers
 check from_program --from "$fx/uses_shapes.c"
 check program_and_type --from "$fx/uses_shapes.c" --type never_used
 
@@ -48,4 +50,9 @@ default=$(wc -c < "$work/outer.h")
 grep -q '^struct cycle_b;$' "$work/blacklist.h" || { echo "FAIL: blacklisted cycle_b not opaque"; fail=1; }
 grep -q '^struct cycle_b {' "$work/full_pointers.h" || { echo "FAIL: --full-pointers did not follow cycle_b"; fail=1; }
 grep -q '^struct cycle_a;$' "$work/outer.h" || { echo "FAIL: pointer target not opaque ($default bytes)"; fail=1; }
+# a type first named in a prototype is declared ahead of it, also when kept in full
+grep -q '^struct late_defined;$' "$work/prototype_first_full.h" ||
+	{ echo "FAIL: no forward declaration ahead of the prototype"; fail=1; }
+grep -q '^struct late_defined {' "$work/prototype_first_full.h" ||
+	{ echo "FAIL: --full-pointers did not keep late_defined"; fail=1; }
 exit $fail
