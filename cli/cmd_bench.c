@@ -21,7 +21,7 @@ static void usage(FILE *out)
 		"the tcc command, libtcc in process with glibc malloc and with the arena, the TCC\n"
 		"snapshot checker; full and slim header), builds (clang full and slim, clang with\n"
 		"a PCH made by hand, -gmodules (reported as \"crashes\" where clang dies), vmslim\n"
-		"build with a warm PCH (in process and as a command), the daemon (a new source\n"
+		"build with a warm cache (in process and as a command), the daemon (a new source\n"
 		"and a cache hit); object sizes, and whether each object\n"
 		"has the plain build's code) and vmslim extract (time, slim header size).\n"
 		"Reports median, p90 and the ratio to the stage's baseline row.\n"

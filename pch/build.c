@@ -599,8 +599,12 @@ int vms_build(const struct vms_build_opts *o, struct vms_build_result *r, struct
 		if (vms_read_file(header, &htext, &hlen) < 0) {
 			why = vms_xasprintf("plain: cannot read %s", header);
 		} else {
+			size_t min = o->pch_min_bytes ? o->pch_min_bytes : VMS_PCH_MIN_HEADER_BYTES;
 			if (!pch_header_guarded(htext, hlen))
 				why = vms_xasprintf("plain: %s has no include guard", header);
+			else if (hlen < min)
+				why = vms_xasprintf("plain: the header is small (%zu KB), parsing it costs "
+						    "less than loading a PCH", hlen / 1024);
 			header_hash = vms_hash128(htext, hlen);
 			free(htext);
 		}

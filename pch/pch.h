@@ -109,11 +109,19 @@ struct vms_build_opts {
 	const char *const *dep_flags;	/* other dependency flags (-MD, -MMD, -MP, -MT X, -MQ X)
 					 * kept for clang; NULL-terminated, may be NULL */
 	int trust_pch_bytes;		/* see vms_pch_opts */
+	size_t pch_min_bytes;		/* headers smaller than this compile without a PCH:
+					 * parsing them costs less than loading one (measured:
+					 * 20-130 KB slim headers build 10-30% faster plain);
+					 * 0: VMS_PCH_MIN_HEADER_BYTES, 1: always use a PCH */
 	int require_pch;		/* `vmslim cc`: when the PCH path does not apply (no
 					 * "vmlinux.h" include up front, header not found, PCH
 					 * build failed), return 2 without compiling so the
 					 * caller can exec clang unchanged */
 };
+
+/* Below this size a header is parsed faster than its PCH is loaded: 20-130 KB slim
+ * headers built 10-30% faster without one, a 483 KB header 15% faster with one. */
+#define VMS_PCH_MIN_HEADER_BYTES (256u * 1024u)
 
 struct vms_build_result {
 	int used_pch;			/* compiled with -include-pch */

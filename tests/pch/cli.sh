@@ -82,4 +82,12 @@ set +e
 "$vmslim" pch "$out" -o "$out/d.pch" --clang "$clang" 2>"$out/err.txt"; [ $? -eq 1 ] || exit 1
 set -e
 grep -q "Is a directory" "$out/err.txt"
+# a slim header is compiled without a PCH (cheaper to parse than a PCH is to load), and
+# the object is still the full header's
+mkdir -p "$out/small"
+"$vmslim" extract --header "$header" --from "$prog" -o "$out/small/vmlinux.h"
+"$vmslim" build "$prog" -o "$out/small.o" --header "$out/small/vmlinux.h" --cache-dir "$cache" \
+	--clang "$clang" -v 2>"$out/small.txt"
+grep -q "plain: the header is small" "$out/small.txt"
+"$vmslim" objdiff "$out/warm.o" "$out/small.o" | grep -q "are the same BPF object"
 echo ok
