@@ -451,6 +451,7 @@ struct compile {
 	const struct vms_compiler *cc;
 	const struct vms_argv *flags;
 	const char *pch;
+	const char *include;		/* -include this header (a small one, instead of a PCH) */
 	int gmodules;
 	const struct vms_build_opts *o;
 	const char *output;		/* where clang writes (a temporary during a trial) */
@@ -472,6 +473,10 @@ static int run_compile(const struct compile *c, struct vms_proc_result *r, struc
 	if (c->pch) {
 		vms_argv_push(&av, "-include-pch");
 		vms_argv_push(&av, c->pch);
+	}
+	if (c->include) {
+		vms_argv_push(&av, "-include");
+		vms_argv_push(&av, c->include);
 	}
 	for (size_t i = 0; c->o->dep_flags && c->o->dep_flags[i]; i++)
 		vms_argv_push(&av, c->o->dep_flags[i]);
@@ -528,6 +533,7 @@ int vms_build(const struct vms_build_opts *o, struct vms_build_result *r, struct
 	struct pch_preamble pre = { 0 };
 	struct vms_argv flags = { 0 }, nflags = { 0 };
 	char *header = NULL, *shim_path = NULL, *src = NULL, *why = NULL, *tmp_out = NULL;
+	size_t small = 0; /* the header's size when it is too small to be worth a PCH */
 	int rc, lock = -1, lock_gm = -1, installed = 0;
 	struct vms_hash128 header_hash = { 0 };
 	char *verdict = NULL;
@@ -603,8 +609,7 @@ int vms_build(const struct vms_build_opts *o, struct vms_build_result *r, struct
 			if (!pch_header_guarded(htext, hlen))
 				why = vms_xasprintf("plain: %s has no include guard", header);
 			else if (hlen < min)
-				why = vms_xasprintf("plain: the header is small (%zu KB), parsing it costs "
-						    "less than loading a PCH", hlen / 1024);
+				small = hlen;
 			header_hash = vms_hash128(htext, hlen);
 			free(htext);
 		}
@@ -617,14 +622,28 @@ int vms_build(const struct vms_build_opts *o, struct vms_build_result *r, struct
 			goto out;
 		}
 	}
+	/* A small header is cheaper to parse than a PCH is to load. It is still put in front
+	 * with -include, as a PCH would be, so that --header wins over a vmlinux.h lying
+	 * next to the program (its include guard then skips the program's own include). */
+	if (small && !r->mode) {
+		set_mode(r, vms_xasprintf("plain: the header is small (%zu KB), parsing it costs "
+					  "less than loading a PCH", small / 1024));
+		if (o->require_pch) {
+			rc = 2;
+			goto out;
+		}
+	} else {
+		small = 0;
+	}
 	/* the preamble's #defines shape the header: both PCH and compile get them */
-	for (size_t i = 0; i < pre.defines.n && !r->mode; i++)
+	for (size_t i = 0; i < pre.defines.n && (!r->mode || small); i++)
 		vms_argv_push(&flags, pre.defines.v[i]);
 
 	struct vms_proc_result pr;
 	struct compile c = { .cc = &cc, .flags = &flags, .o = o, .deps = &deps,
 			     .output = tmp_out ? tmp_out : o->output, .explicit_deps = !!tmp_out };
 	if (r->mode) { /* plain */
+		c.include = small ? header : NULL;
 		double t1 = vms_now_ms();
 		rc = run_compile(&c, &pr, d);
 		r->compile_ms = vms_now_ms() - t1;

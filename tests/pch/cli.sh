@@ -90,4 +90,12 @@ mkdir -p "$out/small"
 	--clang "$clang" -v 2>"$out/small.txt"
 grep -q "plain: the header is small" "$out/small.txt"
 "$vmslim" objdiff "$out/warm.o" "$out/small.o" | grep -q "are the same BPF object"
+# --header wins over a vmlinux.h lying next to the program on that path too
+mkdir -p "$out/shadow"
+cp "$prog" "$out/shadow/"
+printf '#ifndef __VMLINUX_H__\n#define __VMLINUX_H__\n#error not this one\n#endif\n' \
+	> "$out/shadow/vmlinux.h"
+"$vmslim" build "$out/shadow/$(basename "$prog")" -o "$out/shadow.o" \
+	--header "$out/small/vmlinux.h" --cache-dir "$cache" --clang "$clang"
+"$vmslim" objdiff "$out/warm.o" "$out/shadow.o" | grep -q "are the same BPF object"
 echo ok
