@@ -572,6 +572,8 @@ const struct brow_def vms_bench_rows[] = {
 	  "clang -fsyntax-only + vms_build_flags()", 0, row_clang_syntax, HDR_SLIM },
 	{ "check.tcc_full", "check", "tcc command, full header",
 	  "tcc -c + headers/vmslim-tcc-prelude.h", 0, row_tcc_cmd, HDR_FULL },
+	{ "check.tcc_slim", "check", "tcc command, slim header",
+	  "tcc -c + headers/vmslim-tcc-prelude.h", 0, row_tcc_cmd, HDR_SLIM },
 	{ "check.libtcc_libc_full", "check", "libtcc in process, glibc malloc, full header",
 	  "vms_tcc_check_inprocess(VMS_TCC_ALLOC_LIBC)", 0, row_libtcc, HDR_FULL | ALLOC_LIBC },
 	{ "check.libtcc_arena_full", "check", "libtcc in process, arena, full header",

@@ -17,7 +17,7 @@ SVG = "{http://www.w3.org/2000/svg}"
 # every row of the bench, in table order; the -gmodules rows may report "crashes"
 ROWS = [
     "extract",
-    "check.clang_full", "check.clang_slim", "check.tcc_full",
+    "check.clang_full", "check.clang_slim", "check.tcc_full", "check.tcc_slim",
     "check.libtcc_libc_full", "check.libtcc_arena_full",
     "check.libtcc_libc_slim", "check.libtcc_arena_slim",
     "check.snapshot_full", "check.snapshot_slim", "check.daemon_miss",
