@@ -142,6 +142,12 @@ void vms_cleanup_on_signal(void);
 void vms_cleanup_hold(void);
 void vms_cleanup_release(void);
 
+/* ---- BPF targets ---------------------------------------------------------------- */
+
+/* "-D__TARGET_ARCH_<host>", which libbpf's PT_REGS_* macros need and every libbpf
+ * Makefile passes; NULL on a host libbpf has no name for. */
+const char *vms_bpf_host_arch_define(void);
+
 /* ---- time ----------------------------------------------------------------------- */
 
 double vms_now_ms(void); /* CLOCK_MONOTONIC in milliseconds */

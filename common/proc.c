@@ -156,3 +156,26 @@ void vms_proc_result_free(struct vms_proc_result *r)
 	free(r->err);
 	memset(r, 0, sizeof(*r));
 }
+
+const char *vms_bpf_host_arch_define(void)
+{
+#if defined(__x86_64__) || defined(__i386__)
+	return "-D__TARGET_ARCH_x86";
+#elif defined(__aarch64__)
+	return "-D__TARGET_ARCH_arm64";
+#elif defined(__arm__)
+	return "-D__TARGET_ARCH_arm";
+#elif defined(__s390x__)
+	return "-D__TARGET_ARCH_s390";
+#elif defined(__powerpc64__)
+	return "-D__TARGET_ARCH_powerpc";
+#elif defined(__riscv)
+	return "-D__TARGET_ARCH_riscv";
+#elif defined(__loongarch__)
+	return "-D__TARGET_ARCH_loongarch";
+#elif defined(__mips__)
+	return "-D__TARGET_ARCH_mips";
+#else
+	return NULL;
+#endif
+}

@@ -31,17 +31,8 @@ void push_default_bpf_args(struct vms_argv *a, const char *const *user_args)
 	vms_argv_push(a, "-target");
 	vms_argv_push(a, "bpf");
 	/* libbpf's PT_REGS_* macros need an architecture; every libbpf Makefile sets it. */
-	if (!has_arch) {
-#if defined(__x86_64__)
-		vms_argv_push(a, "-D__TARGET_ARCH_x86");
-#elif defined(__aarch64__)
-		vms_argv_push(a, "-D__TARGET_ARCH_arm64");
-#elif defined(__s390x__)
-		vms_argv_push(a, "-D__TARGET_ARCH_s390");
-#elif defined(__riscv)
-		vms_argv_push(a, "-D__TARGET_ARCH_riscv");
-#endif
-	}
+	if (!has_arch && vms_bpf_host_arch_define())
+		vms_argv_push(a, vms_bpf_host_arch_define());
 	for (size_t i = 0; user_args && user_args[i]; i++)
 		vms_argv_push(a, user_args[i]);
 }

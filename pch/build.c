@@ -40,23 +40,6 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#if defined(__x86_64__) || defined(__i386__)
-#define HOST_ARCH "x86"
-#elif defined(__aarch64__)
-#define HOST_ARCH "arm64"
-#elif defined(__arm__)
-#define HOST_ARCH "arm"
-#elif defined(__s390x__)
-#define HOST_ARCH "s390"
-#elif defined(__powerpc64__)
-#define HOST_ARCH "powerpc"
-#elif defined(__riscv)
-#define HOST_ARCH "riscv"
-#elif defined(__loongarch__)
-#define HOST_ARCH "loongarch"
-#elif defined(__mips__)
-#define HOST_ARCH "mips"
-#endif
 
 static int file_exists(const char *p)
 {
@@ -392,10 +375,8 @@ static int build_flags(const char *header, const char *const *user, int raw,
 			has_arch |= strstr(user[i], "__TARGET_ARCH_") != NULL;
 		for (size_t i = 0; more_defines && i < more_defines->n; i++)
 			has_arch |= strstr(more_defines->v[i], "__TARGET_ARCH_") != NULL;
-#ifdef HOST_ARCH
-		if (!has_arch)
-			vms_argv_push(out, "-D__TARGET_ARCH_" HOST_ARCH);
-#endif
+		if (!has_arch && vms_bpf_host_arch_define())
+			vms_argv_push(out, vms_bpf_host_arch_define());
 	}
 	if (header) {
 		if (!strcmp(vms_basename(header), "vmlinux.h")) {

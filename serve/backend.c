@@ -288,23 +288,6 @@ const char *backend_vmlinux_dir(const struct backend *b)
 
 /* ---- clang ---------------------------------------------------------------------- */
 
-static const char *host_arch_define(void)
-{
-#if defined(__x86_64__)
-	return "-D__TARGET_ARCH_x86";
-#elif defined(__aarch64__)
-	return "-D__TARGET_ARCH_arm64";
-#elif defined(__s390x__)
-	return "-D__TARGET_ARCH_s390";
-#elif defined(__powerpc64__)
-	return "-D__TARGET_ARCH_powerpc";
-#elif defined(__riscv)
-	return "-D__TARGET_ARCH_riscv";
-#else
-	return "-D__TARGET_ARCH_x86";
-#endif
-}
-
 static void parse_clang(const char *text, struct vms_diags *d)
 {
 	vms_clang_parse_diags(text, d);
@@ -381,7 +364,8 @@ void backend_check_clang(struct backend *b, const struct backend_req *q, struct 
 	vms_argv_push(&a, "-fsyntax-only");
 	vms_argv_push(&a, "--target=bpf");
 	vms_argv_push(&a, "-O2");
-	vms_argv_push(&a, host_arch_define());
+	if (vms_bpf_host_arch_define())
+		vms_argv_push(&a, vms_bpf_host_arch_define());
 	vms_argv_push(&a, "-fno-color-diagnostics");
 	vms_argv_push(&a, "-fno-caret-diagnostics");
 	push_search(b, q, &a);

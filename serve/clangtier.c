@@ -44,11 +44,8 @@ struct ctier *ctier_new(const char *path, const char *src_dir, const char *const
 	c->index = clang_createIndex(0, 0);
 	vms_argv_push(&c->args, "--target=bpf");
 	vms_argv_push(&c->args, "-O2");
-#if defined(__x86_64__)
-	vms_argv_push(&c->args, "-D__TARGET_ARCH_x86");
-#elif defined(__aarch64__)
-	vms_argv_push(&c->args, "-D__TARGET_ARCH_arm64");
-#endif
+	if (vms_bpf_host_arch_define())
+		vms_argv_push(&c->args, vms_bpf_host_arch_define());
 	if (src_dir)
 		vms_argv_pushf(&c->args, "-iquote%s", src_dir);
 	if (header_dir) /* its vmlinux.h is the --header one: ahead of the -I directories */
