@@ -86,6 +86,15 @@ struct vms_bench_report {
 	double total_s;		/* wall time of the whole bench */
 };
 
+/* The figures of a set of samples: the median (the mean of the two middle ones when n is
+ * even; robust to the odd slow run), p90 by nearest rank (how bad the slow runs are),
+ * min and max. All 0 when n is 0. Every table of vmslim (bench, `vmslim check --stats`)
+ * computes them here. */
+struct vms_bench_summary {
+	double median, p90, min, max;
+};
+void vms_bench_summarize(const double *ms, size_t n, struct vms_bench_summary *out);
+
 /* Prepares and runs everything. Returns 0 with the report filled (rows that failed are
  * in it with their state), or -1 when the bench could not start at all (no header, no
  * program): diagnostics in d. The report must be freed either way. */

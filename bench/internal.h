@@ -1,5 +1,5 @@
-/* bench internals: the run context shared by the harness (run.c), the rows (rows.c)
- * and the renderings (report.c, svg.c). */
+/* bench internals: the run context shared by the harness (run.c), the rows (rows.c), their
+ * preparation (setup.c) and the renderings (report.c, svg.c). */
 #ifndef VMSLIM_BENCH_INTERNAL_H
 #define VMSLIM_BENCH_INTERNAL_H
 
@@ -73,7 +73,22 @@ struct brow_def {
 extern const struct brow_def vms_bench_rows[];
 extern const size_t vms_bench_n_rows;
 
-/* rows.c: the preparation each row relies on (PCHs, checkers, the daemon). */
+struct vms_argv;
+struct vms_tcc_opts;
+
+/* rows.c, shared with setup.c so a hand-made PCH is built the way the rows build. */
+/* Runs a command; s gets its time and, if the command failed, why (out: the file it must
+ * write, removed first). */
+void bench_run_cmd(struct bctx *c, char *const *argv, const char *out, struct bsample *s);
+/* clang, the flags `vmslim build --header H` uses, then p's directory as -iquote (p may be
+ * NULL). 0 or -errno with d filled. */
+int bench_clang_argv(struct bctx *c, struct bprog *p, const char *header, struct vms_argv *a,
+		     struct vms_diags *d);
+/* The TCC checker options of the check rows (include_dirs: NULL-terminated or NULL). */
+void bench_tcc_opts(struct bctx *c, const char *header, const char *const *inc,
+		    struct vms_tcc_opts *to);
+
+/* setup.c: the preparation each row relies on (PCHs, checkers, the daemon). */
 int bench_prepare_global(struct bctx *c, struct vms_diags *d);
 int bench_prepare_prog(struct bctx *c, struct bprog *p, struct vms_diags *d);
 void bench_teardown(struct bctx *c);

@@ -252,20 +252,33 @@ static int cmp_double(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
+void vms_bench_summarize(const double *ms, size_t n, struct vms_bench_summary *out)
+{
+	*out = (struct vms_bench_summary){ 0 };
+	if (!n)
+		return;
+	double *v = vms_xmalloc(n * sizeof(*v));
+	memcpy(v, ms, n * sizeof(*v));
+	qsort(v, n, sizeof(*v), cmp_double);
+	out->min = v[0];
+	out->max = v[n - 1];
+	out->median = n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+	/* nearest rank */
+	size_t k = (size_t)ceil(0.9 * (double)n);
+	out->p90 = v[k ? k - 1 : 0];
+	free(v);
+}
+
 static void row_stats(struct vms_bench_row *r)
 {
 	if (!r->n)
 		return;
-	double *v = vms_xmalloc(r->n * sizeof(*v));
-	memcpy(v, r->ms, r->n * sizeof(*v));
-	qsort(v, r->n, sizeof(*v), cmp_double);
-	r->min = v[0];
-	r->max = v[r->n - 1];
-	r->median = r->n % 2 ? v[r->n / 2] : (v[r->n / 2 - 1] + v[r->n / 2]) / 2;
-	/* nearest rank */
-	size_t k = (size_t)ceil(0.9 * (double)r->n);
-	r->p90 = v[k ? k - 1 : 0];
-	free(v);
+	struct vms_bench_summary s;
+	vms_bench_summarize(r->ms, r->n, &s);
+	r->median = s.median;
+	r->p90 = s.p90;
+	r->min = s.min;
+	r->max = s.max;
 }
 
 static void finish_rows(struct bctx *c, struct vms_bench_report *rep, char **last_obj)

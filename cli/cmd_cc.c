@@ -10,23 +10,23 @@
 #include "cli/cli.h"
 #include "pch/pch.h"
 
-static void usage(FILE *out)
-{
-	fprintf(out,
-		"usage: vmslim cc [--clang PATH] [--cache-dir DIR] [--verbose] CLANG ARGUMENTS\n"
-		"\n"
-		"Use in Makefiles as CLANG=\"vmslim cc\" or CC=\"vmslim cc\". A compile with\n"
-		"-target bpf (or --target=bpf), -c and one C source whose #include \"vmlinux.h\"\n"
-		"comes first (after comments and #defines) is built with a cached, always-fresh\n"
-		"PCH of the header it finds; -MD/-MMD/-MF/-MT/-MQ keep working and the dependency\n"
-		"file names the real header. Anything else runs clang unchanged.\n"
-		"\n"
-		"The options above are vmslim's and must come first. Environment: VMSLIM_CLANG\n"
-		"(compiler), VMSLIM_CC_VERBOSE=1 (like --verbose), XDG_CACHE_HOME.\n"
-		"\n"
-		"Exit: clang's own status (127 when clang cannot be found, 126 when it cannot\n"
-		"be run).\n");
-}
+static const char help[] =
+	"usage: vmslim cc [--clang PATH] [--cache-dir DIR] [--verbose] CLANG ARGUMENTS\n"
+	"\n"
+	"Use in Makefiles as CLANG=\"vmslim cc\" or CC=\"vmslim cc\". A compile with\n"
+	"-target bpf (or --target=bpf), -c and one C source whose #include \"vmlinux.h\"\n"
+	"comes first (after comments and #defines) is built with a cached, always-fresh\n"
+	"PCH of the header it finds; -MD/-MMD/-MF/-MT/-MQ keep working and the dependency\n"
+	"file names the real header. Anything else runs clang unchanged.\n"
+	"\n"
+	"The options above are vmslim's and must come first. Environment: VMSLIM_CLANG\n"
+	"(compiler), VMSLIM_CC_VERBOSE=1 (like --verbose), XDG_CACHE_HOME.\n"
+	"\n"
+	"Exit: clang's own status (127 when clang cannot be found, 126 when it cannot\n"
+	"be run).\n";
+
+/* The options are vmslim's few leading ones, parsed by hand: getopt would take clang's. */
+static const struct cli_spec spec = { "cc", help, "", NULL, NULL };
 
 static int exec_clang(const char *clang, int argc, char **argv)
 {
@@ -66,7 +66,7 @@ int cmd_cc(int argc, char **argv)
 			break;
 	}
 	if (i == argc - 1 && !strcmp(argv[i], "--help")) {
-		usage(stdout);
+		cli_usage(&spec, stdout);
 		return VMS_EXIT_OK;
 	}
 	clang = vms_clang_default(clang);
@@ -93,24 +93,22 @@ int cmd_cc(int argc, char **argv)
 	/* On a compile error the plain clang reruns it: its messages then are exactly clang's
 	 * (no PCH in the include stacks), which a drop-in owes the user; errors are the slow
 	 * path anyway. */
+	int code = 0;
 	if (rc == 0) {
+		code = r.clang_exit;
 		fputs(r.clang_stderr, stderr);
 		if (verbose)
 			fprintf(stderr, "vmslim cc: %s (pch %.1f ms, compile %.1f ms)\n", r.mode,
 				r.pch_ms, r.compile_ms);
-		int code = r.clang_exit;
-		vms_build_result_free(&r);
-		vms_diags_free(&d);
-		vms_cc_plan_free(&plan);
-		return code;
-	}
-	/* the PCH path does not apply or broke: clang decides, exactly as without us */
-	if (verbose) {
+	} else if (verbose) {
+		/* the PCH path does not apply or broke: clang decides, exactly as without us */
 		vms_diags_print(stderr, &d);
 		fprintf(stderr, "vmslim cc: passing through to %s: %s\n", clang, r.mode);
 	}
 	vms_build_result_free(&r);
 	vms_diags_free(&d);
 	vms_cc_plan_free(&plan);
+	if (rc == 0)
+		return code;
 	return exec_clang(clang, nargs, args);
 }

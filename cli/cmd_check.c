@@ -1,293 +1,275 @@
 /* vmslim check: type-check a BPF C program with the TCC snapshot checker. */
-#include <errno.h>
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
+#include "bench/bench.h"
 #include "cli/cli.h"
 #include "common/common.h"
 #include "tccarena/tccarena.h"
 
-/* Exit codes beyond the common three. */
-#define EXIT_UNSUPPORTED 3	/* the fast checker cannot judge this program: ask clang */
-#define EXIT_GAVE_UP 4		/* it crashed, ran out of time or of memory on it */
+static const char help[] =
+	"usage: vmslim check [OPTIONS] PROG.c\n"
+	"\n"
+	"Type-checks BPF C in about a millisecond: TCC parses the program's preamble (its\n"
+	"leading #include/#define lines: vmlinux.h, libbpf's headers) once in a snapshot\n"
+	"process, and each check forks from there. Diagnostics are gcc-style\n"
+	"(file:line: error: message) on stderr.\n"
+	"\n"
+	"options:\n"
+	"  -I DIR            add DIR to the include path\n"
+	"  -D NAME[=VALUE]   define a macro (e.g. -D__TARGET_ARCH_x86)\n"
+	"  --header H        use H wherever the program includes vmlinux.h\n"
+	"  -W, --warnings    also show TCC's warnings in the program\n"
+	"  --repeat N        check N times (benchmarks; the snapshot is built first)\n"
+	"  --stats           print per-check latency (median, p90) and snapshot figures\n"
+	"  --interval MS     with --repeat: pause MS between checks, as an editor does\n"
+	"                    between keystrokes (the snapshot forks its next child then)\n"
+	"  --mode M          snapshot (default); arena or libc: no snapshot, a fresh TCC\n"
+	"                    per check in this process with its heap in the arena or glibc\n"
+	"  --time-limit MS   per-check time limit (default 10000)\n"
+	"  --mem-limit MB    per-check memory limit (default 1024)\n"
+	"  --confine         open only files under the include directories (untrusted input)\n"
+	"  --headers-dir D   vmslim's headers (TCC prelude); default: the installed ones\n"
+	"  -h, --help        " HELP_SPEC_HELP "\n"
+	"\n"
+	"PROG.c may be '-' for standard input (named <stdin> in diagnostics).\n"
+	"\n"
+	"exit status:\n"
+	"  0  no errors\n"
+	"  1  errors found (or the check could not run)\n"
+	"  2  usage error\n"
+	"  3  unsupported: the program uses something the fast checker cannot judge (BPF\n"
+	"     inline asm, C23 enum base types, size-dependent static assertions); this is\n"
+	"     not an error in the program - check it with clang\n"
+	"  4  the fast checker gave up on this input (crash, time or memory limit)\n";
 
-static void usage(FILE *out)
-{
-	fprintf(out,
-"usage: vmslim check [OPTIONS] PROG.c\n"
-"\n"
-"Type-checks BPF C in about a millisecond: TCC parses the program's preamble (its\n"
-"leading #include/#define lines: vmlinux.h, libbpf's headers) once in a snapshot\n"
-"process, and each check forks from there. Diagnostics are gcc-style\n"
-"(file:line: error: message) on stderr.\n"
-"\n"
-"options:\n"
-"  -I DIR            add DIR to the include path\n"
-"  -D NAME[=VALUE]   define a macro (e.g. -D__TARGET_ARCH_x86)\n"
-"  --header H        use H wherever the program includes vmlinux.h\n"
-"  -W, --warnings    also show TCC's warnings in the program\n"
-"  --repeat N        check N times (benchmarks; the snapshot is built first)\n"
-"  --stats           print per-check latency (median, p90) and snapshot figures\n"
-"  --interval MS     with --repeat: pause MS between checks, as an editor does\n"
-"                    between keystrokes (the snapshot forks its next child then)\n"
-"  --mode M          snapshot (default); arena or libc: no snapshot, a fresh TCC\n"
-"                    per check in this process with its heap in the arena or glibc\n"
-"  --time-limit MS   per-check time limit (default 10000)\n"
-"  --mem-limit MB    per-check memory limit (default 1024)\n"
-"  --confine         open only files under the include directories (untrusted input)\n"
-"  --headers-dir D   vmslim's headers (TCC prelude); default: the installed ones\n"
-"  -h, --help        this text\n"
-"\n"
-"PROG.c may be '-' for standard input (named <stdin> in diagnostics).\n"
-"\n"
-"exit status:\n"
-"  0  no errors\n"
-"  1  errors found (or the check could not run)\n"
-"  2  usage error\n"
-"  3  unsupported: the program uses something the fast checker cannot judge (BPF\n"
-"     inline asm, C23 enum base types, size-dependent static assertions); this is\n"
-"     not an error in the program - check it with clang\n"
-"  4  the fast checker gave up on this input (crash, time or memory limit)\n");
-}
+enum { O_HEADER = 256, O_REPEAT, O_STATS, O_MODE, O_TIME, O_MEM, O_CONFINE, O_HDRDIR, O_INTERVAL };
+static const struct option opts[] = {
+	{ "header", required_argument, NULL, O_HEADER },
+	{ "warnings", no_argument, NULL, 'W' },
+	{ "repeat", required_argument, NULL, O_REPEAT },
+	{ "stats", no_argument, NULL, O_STATS },
+	{ "interval", required_argument, NULL, O_INTERVAL },
+	{ "mode", required_argument, NULL, O_MODE },
+	{ "time-limit", required_argument, NULL, O_TIME },
+	{ "mem-limit", required_argument, NULL, O_MEM },
+	{ "confine", no_argument, NULL, O_CONFINE },
+	{ "headers-dir", required_argument, NULL, O_HDRDIR },
+	CLI_OPT_HELP,
+	{ 0 },
+};
 
-static int cmp_double(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-	return x < y ? -1 : x > y;
-}
+static const struct cli_spec spec = { "check", help, "I:D:Wh", opts, NULL };
 
-static double percentile(const double *sorted, size_t n, double q)
-{
-	if (!n)
-		return 0;
-	size_t i = (size_t)(q * (double)(n - 1) + 0.5);
-	return sorted[i < n ? i : n - 1];
-}
+enum check_mode { M_SNAPSHOT, M_ARENA, M_LIBC };
+static const char *const mode_names[] = { "snapshot", "arena", "libc" };
 
-static int read_input(const char *path, char **data, size_t *len)
+/* One `vmslim check`: what the command line asked for, and the checker it runs. */
+struct check_cmd {
+	struct vms_tcc_opts o;
+	struct vms_argv incs, defs;
+	const char *mode_name;		/* as given; mode once known */
+	enum check_mode mode;
+	long repeat, interval_ms;
+	int stats;
+	const char *path;
+	struct vms_tcc_request req;
+	struct vms_tcc_checker *ck;	/* M_SNAPSHOT */
+	double build_ms;		/* the snapshot's, when built up front */
+	double *times, *tcc_times;	/* per check: as the caller waits, and TCC's share */
+};
+
+/* One option of the loop in parse(): CLI_CONTINUE or the exit code to stop with. */
+static int take_option(struct check_cmd *k, struct cli_args *a)
 {
-	if (strcmp(path, "-"))
-		return vms_read_file(path, data, len);
-	struct vms_buf b = { 0 };
-	char chunk[65536];
-	size_t n;
-	while ((n = fread(chunk, 1, sizeof(chunk), stdin)) > 0)
-		vms_buf_append(&b, chunk, n);
-	if (ferror(stdin)) {
-		vms_buf_free(&b);
-		return -EIO;
+	long v;
+	switch (a->opt) {
+	case 'I': vms_argv_push(&k->incs, a->arg); break;
+	case 'D': vms_argv_push(&k->defs, a->arg); break;
+	case 'W': k->o.warnings = 1; break;
+	case O_HEADER: k->o.vmlinux_header = a->arg; break;
+	case O_STATS: k->stats = 1; break;
+	case O_CONFINE: k->o.confine = 1; break;
+	case O_HDRDIR: k->o.headers_dir = a->arg; break;
+	case O_MODE: k->mode_name = a->arg; break;
+	case O_REPEAT:
+		if (cli_number(a, 1, 10000000, NULL, &k->repeat) < 0)
+			return VMS_EXIT_USAGE;
+		break;
+	case O_INTERVAL:
+		if (cli_number(a, 0, 86400000, "milliseconds", &k->interval_ms) < 0)
+			return VMS_EXIT_USAGE;
+		break;
+	case O_TIME:
+		if (cli_number(a, 1, 86400000, "milliseconds (at most a day)", &v) < 0)
+			return VMS_EXIT_USAGE;
+		k->o.time_limit_ms = (int)v;
+		break;
+	case O_MEM:
+		if (cli_number(a, 1, 1L << 30, "megabytes", &v) < 0)
+			return VMS_EXIT_USAGE;
+		k->o.mem_limit = (size_t)v << 20;
+		break;
 	}
-	*len = b.len;
-	*data = vms_buf_steal(&b);
-	return 0;
+	return CLI_CONTINUE;
+}
+
+/* Fills k from argv: CLI_CONTINUE, or the exit code to stop with. */
+static int parse(struct check_cmd *k, int argc, char **argv)
+{
+	struct cli_args a;
+	int c = CLI_END, rc = CLI_CONTINUE;
+	cli_args_init(&a, &spec, argc, argv);
+	while (rc == CLI_CONTINUE && (c = cli_next(&a)) > 0)
+		rc = take_option(k, &a);
+	if (rc != CLI_CONTINUE)
+		return rc;
+	if (c == CLI_EXIT)
+		return a.exit;
+	if (optind != argc - 1) {
+		cli_error("check", optind >= argc ? "no program given" : "one program at a time");
+		return cli_usage_error(&spec);
+	}
+	k->path = argv[optind];
+	for (size_t m = 0; m < sizeof(mode_names) / sizeof(mode_names[0]); m++)
+		if (!strcmp(k->mode_name, mode_names[m])) {
+			k->mode = (enum check_mode)m;
+			return CLI_CONTINUE;
+		}
+	cli_error("check", "--mode is snapshot, arena or libc, not '%s'", k->mode_name);
+	return VMS_EXIT_USAGE;
+}
+
+/* The snapshot checker, its snapshot built up front when checks are timed (so that the
+ * first one is not the build). 0, or -1 with its diagnostics printed. */
+static int start_checker(struct check_cmd *k)
+{
+	struct vms_diags d = { 0 };
+	int rc = vms_tcc_checker_new(&k->o, &k->ck, &d);
+	if (rc >= 0 && (k->repeat > 1 || k->stats)) {
+		double t0 = vms_now_ms();
+		rc = vms_tcc_checker_prepare(k->ck, &k->req, &d);
+		k->build_ms = vms_now_ms() - t0;
+	}
+	if (rc < 0)
+		vms_diags_print(stderr, &d);
+	vms_diags_free(&d);
+	return rc < 0 ? -1 : 0;
+}
+
+/* Checks repeat times, --interval apart; r is the last check's result. */
+static void run_checks(struct check_cmd *k, struct vms_tcc_result *r)
+{
+	k->times = vms_xcalloc((size_t)k->repeat, sizeof(double));
+	k->tcc_times = vms_xcalloc((size_t)k->repeat, sizeof(double));
+	for (long i = 0; i < k->repeat; i++) {
+		vms_tcc_result_free(r);
+		if (k->interval_ms && i)
+			nanosleep(&(struct timespec){ .tv_sec = k->interval_ms / 1000,
+						      .tv_nsec = (k->interval_ms % 1000) * 1000000L },
+				  NULL);
+		double t0 = vms_now_ms();
+		if (k->mode == M_SNAPSHOT)
+			vms_tcc_check(k->ck, &k->req, r);
+		else
+			vms_tcc_check_inprocess(&k->o, k->mode == M_ARENA ? VMS_TCC_ALLOC_ARENA
+									  : VMS_TCC_ALLOC_LIBC,
+						&k->req, r);
+		k->times[i] = vms_now_ms() - t0;
+		k->tcc_times[i] = r->tcc_ms;
+	}
+}
+
+static int exit_code(const struct vms_tcc_result *r, const char *file_name)
+{
+	switch (r->status) {
+	case VMS_TCC_OK: return VMS_EXIT_OK;
+	case VMS_TCC_ERRORS: return VMS_EXIT_FAIL;
+	case VMS_TCC_UNSUPPORTED:
+		fprintf(stderr, "%s: note: " HELP_SPEC_UNSUPPORTED "\n", file_name);
+		return VMS_EXIT_UNSUPPORTED;
+	case VMS_TCC_CRASHED:
+	case VMS_TCC_TIMEOUT:
+	case VMS_TCC_MEMORY:
+		return VMS_EXIT_GAVE_UP;
+	default: return VMS_EXIT_FAIL;
+	}
+}
+
+/* --stats: latency figures (bench's statistics) and the snapshot's or arena's. */
+static void print_stats(const struct check_cmd *k, const struct vms_tcc_result *r)
+{
+	struct vms_bench_summary t, tcc;
+	vms_bench_summarize(k->times, (size_t)k->repeat, &t);
+	printf("check: %s, %ld run%s%s, result %s\n", mode_names[k->mode], k->repeat,
+	       k->repeat == 1 ? "" : "s", k->interval_ms ? " (spaced)" : "",
+	       vms_tcc_status_name(r->status));
+	printf("per check: median %.3f ms, p90 %.3f ms, min %.3f ms, max %.3f ms\n", t.median,
+	       t.p90, t.min, t.max);
+	if (k->mode == M_SNAPSHOT) {
+		vms_bench_summarize(k->tcc_times, (size_t)k->repeat, &tcc);
+		printf("of which TCC in the child: median %.3f ms, p90 %.3f ms\n", tcc.median,
+		       tcc.p90);
+		struct vms_tcc_stats s;
+		vms_tcc_checker_stats(k->ck, &s);
+		printf("snapshot: built in %.1f ms (preamble parse %.1f ms, %.1f MiB arena), "
+		       "%.1f KiB arena per check\n",
+		       k->build_ms, s.last_build_ms, (double)s.last_build_arena_bytes / (1 << 20),
+		       (double)r->arena_bytes / 1024);
+	} else if (k->mode == M_ARENA) {
+		struct vms_arena_stats a;
+		vms_tcc_arena_stats(&a);
+		printf("arena: peak %.1f MiB, %.1f MiB mapped, %llu allocs, %llu frees, "
+		       "%llu reallocs (%llu in place)\n",
+		       (double)a.peak / (1 << 20), (double)a.mapped / (1 << 20),
+		       (unsigned long long)a.allocs, (unsigned long long)a.frees,
+		       (unsigned long long)a.reallocs, (unsigned long long)a.reallocs_in_place);
+	}
+}
+
+/* Reads the program, checks it, prints: the exit code. */
+static int run(struct check_cmd *k)
+{
+	char *src;
+	size_t len;
+	int e = cli_read_input(k->path, &src, &len);
+	if (e < 0) {
+		cli_error("check", "cannot read %s: %s", k->path, strerror(-e));
+		return VMS_EXIT_FAIL;
+	}
+	if (!k->o.headers_dir)
+		k->o.headers_dir = cli_headers_dir();
+	k->o.include_dirs = (const char *const *)k->incs.v;
+	k->o.defines = (const char *const *)k->defs.v;
+	k->req = (struct vms_tcc_request){
+		.source = src, .len = len, .file_name = cli_input_name(k->path),
+	};
+	int rc = VMS_EXIT_FAIL;
+	if (k->mode != M_SNAPSHOT || start_checker(k) == 0) {
+		struct vms_tcc_result r = { 0 };
+		run_checks(k, &r);
+		vms_diags_print(stderr, &r.diags);
+		rc = exit_code(&r, k->req.file_name);
+		if (k->stats)
+			print_stats(k, &r);
+		vms_tcc_result_free(&r);
+	}
+	vms_tcc_checker_free(k->ck);
+	free(src);
+	return rc;
 }
 
 int cmd_check(int argc, char **argv)
 {
-	enum { O_HEADER = 256, O_REPEAT, O_STATS, O_MODE, O_TIME, O_MEM, O_CONFINE, O_HDRDIR, O_INTERVAL };
-	static const struct option longopts[] = {
-		{ "header", required_argument, NULL, O_HEADER },
-		{ "warnings", no_argument, NULL, 'W' },
-		{ "repeat", required_argument, NULL, O_REPEAT },
-		{ "stats", no_argument, NULL, O_STATS },
-		{ "interval", required_argument, NULL, O_INTERVAL },
-		{ "mode", required_argument, NULL, O_MODE },
-		{ "time-limit", required_argument, NULL, O_TIME },
-		{ "mem-limit", required_argument, NULL, O_MEM },
-		{ "confine", no_argument, NULL, O_CONFINE },
-		{ "headers-dir", required_argument, NULL, O_HDRDIR },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
-	};
-	struct vms_argv incs = { 0 }, defs = { 0 };
-	struct vms_tcc_opts o = { 0 };
-	const char *mode = "snapshot";
-	long repeat = 1, interval_ms = 0;
-	int stats = 0, rc = VMS_EXIT_USAGE;
-	char *end;
-	int c;
-	optind = 1;
-	while ((c = getopt_long(argc, argv, "I:D:Wh", longopts, NULL)) != -1) {
-		switch (c) {
-		case 'I': vms_argv_push(&incs, optarg); break;
-		case 'D': vms_argv_push(&defs, optarg); break;
-		case 'W': o.warnings = 1; break;
-		case O_HEADER: o.vmlinux_header = optarg; break;
-		case O_STATS: stats = 1; break;
-		case O_MODE: mode = optarg; break;
-		case O_CONFINE: o.confine = 1; break;
-		case O_HDRDIR: o.headers_dir = optarg; break;
-		case O_REPEAT:
-			repeat = strtol(optarg, &end, 10);
-			if (*end || repeat < 1 || repeat > 10000000) {
-				cli_error("check", "--repeat wants a number from 1 to 10000000, not '%s'",
-					  optarg);
-				goto out;
-			}
-			break;
-		case O_INTERVAL:
-			interval_ms = strtol(optarg, &end, 10);
-			if (*end || interval_ms < 0 || interval_ms > 86400000) {
-				cli_error("check", "--interval wants milliseconds, not '%s'", optarg);
-				goto out;
-			}
-			break;
-		case O_TIME: {
-			long ms = strtol(optarg, &end, 10);
-			if (*end || ms < 1 || ms > 86400000) {
-				cli_error("check", "--time-limit wants milliseconds (at most a day), not '%s'",
-					  optarg);
-				goto out;
-			}
-			o.time_limit_ms = (int)ms;
-			break;
-		}
-		case O_MEM: {
-			long mb = strtol(optarg, &end, 10);
-			if (*end || mb < 1 || mb > (1L << 30)) {
-				cli_error("check", "--mem-limit wants megabytes, not '%s'", optarg);
-				goto out;
-			}
-			o.mem_limit = (size_t)mb << 20;
-			break;
-		}
-		case 'h':
-			usage(stdout);
-			rc = VMS_EXIT_OK;
-			goto out;
-		default:
-			usage(stderr);
-			goto out;
-		}
-	}
-	if (optind != argc - 1) {
-		cli_error("check", optind >= argc ? "no program given" : "one program at a time");
-		usage(stderr);
-		goto out;
-	}
-	enum { M_SNAPSHOT, M_ARENA, M_LIBC } m;
-	if (!strcmp(mode, "snapshot")) {
-		m = M_SNAPSHOT;
-	} else if (!strcmp(mode, "arena")) {
-		m = M_ARENA;
-	} else if (!strcmp(mode, "libc")) {
-		m = M_LIBC;
-	} else {
-		cli_error("check", "--mode is snapshot, arena or libc, not '%s'", mode);
-		goto out;
-	}
-	const char *path = argv[optind];
-	char *src;
-	size_t len;
-	int e = read_input(path, &src, &len);
-	if (e < 0) {
-		cli_error("check", "cannot read %s: %s", path, strerror(-e));
-		rc = VMS_EXIT_FAIL;
-		goto out;
-	}
-	if (!o.headers_dir)
-		o.headers_dir = cli_headers_dir();
-	o.include_dirs = (const char *const *)incs.v;
-	o.defines = (const char *const *)defs.v;
-
-	struct vms_tcc_request req = {
-		.source = src, .len = len, .file_name = strcmp(path, "-") ? path : "<stdin>",
-	};
-	struct vms_diags d = { 0 };
-	struct vms_tcc_checker *ck = NULL;
-	double build_ms = 0;
-	if (m == M_SNAPSHOT) {
-		if (vms_tcc_checker_new(&o, &ck, &d) < 0) {
-			vms_diags_print(stderr, &d);
-			vms_diags_free(&d);
-			free(src);
-			rc = VMS_EXIT_FAIL;
-			goto out;
-		}
-		if (repeat > 1 || stats) {
-			double t0 = vms_now_ms();
-			if (vms_tcc_checker_prepare(ck, &req, &d) < 0) {
-				vms_diags_print(stderr, &d);
-				vms_diags_free(&d);
-				vms_tcc_checker_free(ck);
-				free(src);
-				rc = VMS_EXIT_FAIL;
-				goto out;
-			}
-			build_ms = vms_now_ms() - t0;
-		}
-	}
-	double *times = vms_xcalloc((size_t)repeat, sizeof(double));
-	double *tcc_times = vms_xcalloc((size_t)repeat, sizeof(double));
-	struct vms_tcc_result r = { 0 };
-	for (long i = 0; i < repeat; i++) {
-		vms_tcc_result_free(&r);
-		if (interval_ms && i)
-			nanosleep(&(struct timespec){ .tv_sec = interval_ms / 1000,
-						      .tv_nsec = (interval_ms % 1000) * 1000000L }, NULL);
-		double t0 = vms_now_ms();
-		if (m == M_SNAPSHOT)
-			vms_tcc_check(ck, &req, &r);
-		else
-			vms_tcc_check_inprocess(&o, m == M_ARENA ? VMS_TCC_ALLOC_ARENA : VMS_TCC_ALLOC_LIBC,
-						&req, &r);
-		times[i] = vms_now_ms() - t0;
-		tcc_times[i] = r.tcc_ms;
-	}
-	vms_diags_print(stderr, &r.diags);
-	switch (r.status) {
-	case VMS_TCC_OK: rc = VMS_EXIT_OK; break;
-	case VMS_TCC_ERRORS: rc = VMS_EXIT_FAIL; break;
-	case VMS_TCC_UNSUPPORTED:
-		fprintf(stderr, "%s: note: not checked by the fast checker (unsupported); "
-			"check it with clang\n", req.file_name);
-		rc = EXIT_UNSUPPORTED;
-		break;
-	case VMS_TCC_CRASHED:
-	case VMS_TCC_TIMEOUT:
-	case VMS_TCC_MEMORY:
-		rc = EXIT_GAVE_UP;
-		break;
-	default: rc = VMS_EXIT_FAIL; break;
-	}
-	if (stats) {
-		qsort(times, (size_t)repeat, sizeof(double), cmp_double);
-		printf("check: %s, %ld run%s%s, result %s\n", mode, repeat, repeat == 1 ? "" : "s",
-		       interval_ms ? " (spaced)" : "", vms_tcc_status_name(r.status));
-		printf("per check: median %.3f ms, p90 %.3f ms, min %.3f ms, max %.3f ms\n",
-		       percentile(times, (size_t)repeat, 0.5), percentile(times, (size_t)repeat, 0.9),
-		       times[0], times[repeat - 1]);
-		if (m == M_SNAPSHOT) {
-			qsort(tcc_times, (size_t)repeat, sizeof(double), cmp_double);
-			printf("of which TCC in the child: median %.3f ms, p90 %.3f ms\n",
-			       percentile(tcc_times, (size_t)repeat, 0.5),
-			       percentile(tcc_times, (size_t)repeat, 0.9));
-			struct vms_tcc_stats s;
-			vms_tcc_checker_stats(ck, &s);
-			printf("snapshot: built in %.1f ms (preamble parse %.1f ms, %.1f MiB arena), "
-			       "%.1f KiB arena per check\n",
-			       build_ms, s.last_build_ms, (double)s.last_build_arena_bytes / (1 << 20),
-			       (double)r.arena_bytes / 1024);
-		} else if (m == M_ARENA) {
-			struct vms_arena_stats a;
-			vms_tcc_arena_stats(&a);
-			printf("arena: peak %.1f MiB, %.1f MiB mapped, %llu allocs, %llu frees, "
-			       "%llu reallocs (%llu in place)\n",
-			       (double)a.peak / (1 << 20), (double)a.mapped / (1 << 20),
-			       (unsigned long long)a.allocs, (unsigned long long)a.frees,
-			       (unsigned long long)a.reallocs, (unsigned long long)a.reallocs_in_place);
-		}
-	}
-	vms_tcc_result_free(&r);
-	free(times);
-	free(tcc_times);
-	vms_tcc_checker_free(ck);
-	free(src);
-out:
-	vms_argv_free(&incs);
-	vms_argv_free(&defs);
+	struct check_cmd k = { .repeat = 1, .mode_name = "snapshot" };
+	int rc = parse(&k, argc, argv);
+	if (rc == CLI_CONTINUE)
+		rc = run(&k);
+	free(k.times);
+	free(k.tcc_times);
+	vms_argv_free(&k.incs);
+	vms_argv_free(&k.defs);
 	return rc;
 }

@@ -1,6 +1,5 @@
 /* vmslim lsp: a language server over stdio for editors (docs/editors.md). */
 #include <errno.h>
-#include <getopt.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -10,40 +9,37 @@
 #include "cli/cli.h"
 #include "serve/serve.h"
 
-static void usage(FILE *out)
-{
-	fprintf(out,
-"usage: vmslim lsp [-I DIR ...] [-D NAME[=VALUE] ...] [--header H] [OPTIONS]\n"
-"\n"
-"A Language Server (LSP over stdio) for BPF C. On every change it publishes the TCC\n"
-"snapshot checker's diagnostics (clang -fsyntax-only where the checker cannot judge\n"
-"the text); on save it builds the object with clang through a cached PCH and\n"
-"publishes clang's diagnostics (and, with --load, the verifier's verdict).\n"
-"Editor set-up: docs/editors.md. The same options can come from the client's\n"
-"initializationOptions: includeDirs, defines, header, buildOnSave, loadOnSave,\n"
-"clangTier, exact.\n"
-"\n"
-"options:\n"
-"  -I DIR             include directory (the document's own directory is implied)\n"
-"  -D NAME[=VALUE]    define\n"
-"      --header H     what #include \"vmlinux.h\" opens (default: found as clang would)\n"
-"      --no-build     do not build on save\n"
-"      --load         after a successful build on save, load the object into the\n"
-"                     kernel (verifier) and report a rejection\n"
-"      --clang-tier   where the fast checker cannot judge a text, answer with\n"
-"                     libclang and a precompiled preamble in this process (a few ms\n"
-"                     per edit after a first parse of about half a second) instead\n"
-"                     of running clang for every version\n"
-"      --exact        libclang for every change (clang's own messages; more memory)\n"
-"      --time-limit MS  limit for builds and clang checks (default 60000)\n"
-"      --clang PATH   compiler (default $VMSLIM_CLANG, else clang)\n"
-"      --cache-dir D  PCH cache (default $XDG_CACHE_HOME/vmslim)\n"
-"      --headers-dir D  vmslim's shipped headers (TCC prelude)\n"
-"      --log FILE     append a log of what the server does to FILE\n"
-"  -h, --help         this text\n"
-"\n"
-"Exit: 0 after shutdown and exit, 1 otherwise (as the LSP specification asks).\n");
-}
+static const char help[] =
+	"usage: vmslim lsp [-I DIR ...] [-D NAME[=VALUE] ...] [--header H] [OPTIONS]\n"
+	"\n"
+	"A Language Server (LSP over stdio) for BPF C. On every change it publishes the TCC\n"
+	"snapshot checker's diagnostics (clang -fsyntax-only where the checker cannot judge\n"
+	"the text); on save it builds the object with clang through a cached PCH and\n"
+	"publishes clang's diagnostics (and, with --load, the verifier's verdict).\n"
+	"Editor set-up: docs/editors.md. The same options can come from the client's\n"
+	"initializationOptions: includeDirs, defines, header, buildOnSave, loadOnSave,\n"
+	"clangTier, exact.\n"
+	"\n"
+	"options:\n"
+	"  -I DIR             include directory (the document's own directory is implied)\n"
+	"  -D NAME[=VALUE]    define\n"
+	"      --header H     what #include \"vmlinux.h\" opens (default: found as clang would)\n"
+	"      --no-build     do not build on save\n"
+	"      --load         after a successful build on save, load the object into the\n"
+	"                     kernel (verifier) and report a rejection\n"
+	"      --clang-tier   where the fast checker cannot judge a text, answer with\n"
+	"                     libclang and a precompiled preamble in this process (a few ms\n"
+	"                     per edit after a first parse of about half a second) instead\n"
+	"                     of running clang for every version\n"
+	"      --exact        libclang for every change (clang's own messages; more memory)\n"
+	"      --time-limit MS  limit for builds and clang checks (default 60000)\n"
+	"      --clang PATH   " HELP_SPEC_CLANG "\n"
+	"      --cache-dir D  PCH cache (default $XDG_CACHE_HOME/vmslim)\n"
+	"      --headers-dir D  " HELP_SPEC_HEADERS_DIR "\n"
+	"      --log FILE     append a log of what the server does to FILE\n"
+	"  -h, --help         " HELP_SPEC_HELP "\n"
+	"\n"
+	"Exit: 0 after shutdown and exit, 1 otherwise (as the LSP specification asks).\n";
 
 static void log_line(void *ctx, const char *line)
 {
@@ -52,70 +48,78 @@ static void log_line(void *ctx, const char *line)
 	fflush(f);
 }
 
+enum { O_HEADER = 256, O_NOBUILD, O_LOAD, O_TIME, O_CLANG, O_CACHE, O_HDRDIR, O_LOG,
+       O_TIER, O_EXACT };
+static const struct option opts[] = {
+	{ "header", required_argument, NULL, O_HEADER },
+	{ "no-build", no_argument, NULL, O_NOBUILD },
+	{ "load", no_argument, NULL, O_LOAD },
+	{ "time-limit", required_argument, NULL, O_TIME },
+	{ "clang", required_argument, NULL, O_CLANG },
+	{ "cache-dir", required_argument, NULL, O_CACHE },
+	{ "headers-dir", required_argument, NULL, O_HDRDIR },
+	{ "log", required_argument, NULL, O_LOG },
+	{ "clang-tier", no_argument, NULL, O_TIER },
+	{ "exact", no_argument, NULL, O_EXACT },
+	{ "stdio", no_argument, NULL, 's' }, /* what some clients pass; stdio is all we do */
+	CLI_OPT_HELP,
+	{ 0 },
+};
+
+static const struct cli_spec spec = { "lsp", help, "I:D:h", opts, NULL };
+
+/* One option into o, the vectors and the log file: 0, or -1 after saying what was wrong. */
+static int take_option(struct cli_args *a, struct vms_lsp_opts *o, struct vms_argv *inc,
+		       struct vms_argv *defs, FILE **logf)
+{
+	long v;
+	switch (a->opt) {
+	case 'I': vms_argv_push(inc, a->arg); break;
+	case 'D': vms_argv_pushf(defs, "-D%s", a->arg); break;
+	case O_HEADER: o->backend.header = a->arg; break;
+	case O_NOBUILD: o->build_on_save = 0; break;
+	case O_LOAD: o->load_on_save = 1; break;
+	case O_TIER: o->clang_tier = 1; break;
+	case O_EXACT: o->exact = 1; break;
+	case O_TIME:
+		if (cli_number(a, 10, INT_MAX, NULL, &v) < 0)
+			return -1;
+		o->time_limit_ms = (int)v;
+		break;
+	case O_CLANG: o->backend.clang = a->arg; break;
+	case O_CACHE: o->backend.cache_dir = a->arg; break;
+	case O_HDRDIR: o->backend.headers_dir = a->arg; break;
+	case 's': break;
+	case O_LOG:
+		if (*logf)
+			fclose(*logf);
+		*logf = fopen(a->arg, "a");
+		if (!*logf) {
+			cli_error("lsp", "cannot open %s: %s", a->arg, strerror(errno));
+			return -1;
+		}
+		break;
+	}
+	return 0;
+}
+
 int cmd_lsp(int argc, char **argv)
 {
-	enum { O_HEADER = 256, O_NOBUILD, O_LOAD, O_TIME, O_CLANG, O_CACHE, O_HDRDIR, O_LOG,
-	       O_TIER, O_EXACT };
-	static const struct option opts[] = {
-		{ "header", required_argument, NULL, O_HEADER },
-		{ "no-build", no_argument, NULL, O_NOBUILD },
-		{ "load", no_argument, NULL, O_LOAD },
-		{ "time-limit", required_argument, NULL, O_TIME },
-		{ "clang", required_argument, NULL, O_CLANG },
-		{ "cache-dir", required_argument, NULL, O_CACHE },
-		{ "headers-dir", required_argument, NULL, O_HDRDIR },
-		{ "log", required_argument, NULL, O_LOG },
-		{ "clang-tier", no_argument, NULL, O_TIER },
-		{ "exact", no_argument, NULL, O_EXACT },
-		{ "stdio", no_argument, NULL, 's' }, /* what some clients pass; stdio is all we do */
-		{ "help", no_argument, NULL, 'h' },
-		{ 0 },
-	};
 	struct vms_lsp_opts o = { .build_on_save = 1 };
 	struct vms_argv inc = { 0 }, defs = { 0 };
 	FILE *logf = NULL;
 	int rc = VMS_EXIT_USAGE, c;
-	optind = 1;
-	while ((c = getopt_long(argc, argv, "I:D:h", opts, NULL)) != -1) {
-		switch (c) {
-		case 'I': vms_argv_push(&inc, optarg); break;
-		case 'D': vms_argv_pushf(&defs, "-D%s", optarg); break;
-		case O_HEADER: o.backend.header = optarg; break;
-		case O_NOBUILD: o.build_on_save = 0; break;
-		case O_LOAD: o.load_on_save = 1; break;
-		case O_TIER: o.clang_tier = 1; break;
-		case O_EXACT: o.exact = 1; break;
-		case O_TIME: {
-			long v;
-			if (cli_number("lsp", "--time-limit", optarg, 10, INT_MAX, &v) < 0)
-				goto out;
-			o.time_limit_ms = (int)v;
-			break;
-		}
-		case O_CLANG: o.backend.clang = optarg; break;
-		case O_CACHE: o.backend.cache_dir = optarg; break;
-		case O_HDRDIR: o.backend.headers_dir = optarg; break;
-		case 's': break;
-		case O_LOG:
-			if (logf)
-				fclose(logf);
-			logf = fopen(optarg, "a");
-			if (!logf) {
-				cli_error("lsp", "cannot open %s: %s", optarg, strerror(errno));
-				goto out;
-			}
-			break;
-		case 'h':
-			usage(stdout);
-			rc = VMS_EXIT_OK;
+	struct cli_args a;
+	cli_args_init(&a, &spec, argc, argv);
+	while ((c = cli_next(&a)) > 0)
+		if (take_option(&a, &o, &inc, &defs, &logf) < 0)
 			goto out;
-		default:
-			usage(stderr);
-			goto out;
-		}
+	if (c == CLI_EXIT) {
+		rc = a.exit;
+		goto out;
 	}
 	if (optind != argc) {
-		cli_error("lsp", "unexpected argument '%s'", argv[optind]);
+		cli_unexpected(&a, argv[optind]);
 		goto out;
 	}
 	o.backend.inc_dirs = (const char *const *)inc.v;

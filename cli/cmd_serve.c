@@ -1,6 +1,4 @@
 /* vmslim serve: the compile-cache daemon on a Unix socket (protocol: docs/protocol.md). */
-#include <errno.h>
-#include <getopt.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -10,43 +8,40 @@
 #include "cli/cli.h"
 #include "serve/serve.h"
 
-static void usage(FILE *out)
-{
-	fprintf(out,
-"usage: vmslim serve [--socket PATH] [-I DIR ...] [OPTIONS]\n"
-"\n"
-"Answers check and build requests (JSON, one object per line; see docs/protocol.md)\n"
-"on a Unix socket created with mode 0600. Checks go to the TCC snapshot checker,\n"
-"builds to clang through a cached PCH; every answer is cached in memory and on disk.\n"
-"Sources may include only files under the -I directories. Stops on SIGTERM/SIGINT or\n"
-"a `shutdown` request.\n"
-"\n"
-"options:\n"
-"  -s, --socket PATH      socket (default $XDG_RUNTIME_DIR/vmslim.sock, else\n"
-"                         /tmp/vmslim-UID.sock)\n"
-"  -I DIR                 a header directory requests may include from (repeat);\n"
-"                         e.g. the one holding vmlinux.h, and /usr/include for libbpf\n"
-"  -D NAME[=VALUE]        define for every request\n"
-"      --header H         what #include \"vmlinux.h\" opens (default: found under -I)\n"
-"      --cache-dir DIR    cache directory (default $XDG_CACHE_HOME/vmslim)\n"
-"      --no-disk-cache    keep answers in memory only\n"
-"      --cache-size MB    disk cache bound (default 512)\n"
-"      --mem-cache MB     memory cache bound (default 64)\n"
-"  -j, --jobs N           concurrent compiles (default: number of CPUs)\n"
-"      --cpu-limit S      CPU seconds per request (default 10)\n"
-"      --mem-limit MB     address space per request (default 2048)\n"
-"      --time-limit MS    wall time per request (default 20000)\n"
-"      --max-request B    largest request line in bytes (default 1048576)\n"
-"      --max-clients N    simultaneous connections (default 128)\n"
-"      --allow-output     let build requests name a file for the daemon to write\n"
-"      --no-sandbox       do not confine workers with Landlock\n"
-"      --clang PATH       compiler (default $VMSLIM_CLANG, else clang)\n"
-"      --headers-dir D    vmslim's shipped headers (TCC prelude)\n"
-"  -q, --quiet            no log lines on stderr\n"
-"  -h, --help             this text\n"
-"\n"
-"Exit: 0 after a clean shutdown, 1 when it cannot start, 2 usage.\n");
-}
+static const char help[] =
+	"usage: vmslim serve [--socket PATH] [-I DIR ...] [OPTIONS]\n"
+	"\n"
+	"Answers check and build requests (JSON, one object per line; see docs/protocol.md)\n"
+	"on a Unix socket created with mode 0600. Checks go to the TCC snapshot checker,\n"
+	"builds to clang through a cached PCH; every answer is cached in memory and on disk.\n"
+	"Sources may include only files under the -I directories. Stops on SIGTERM/SIGINT or\n"
+	"a `shutdown` request.\n"
+	"\n"
+	"options:\n"
+	"  -s, --socket PATH      socket (default $XDG_RUNTIME_DIR/vmslim.sock, else\n"
+	"                         /tmp/vmslim-UID.sock)\n"
+	"  -I DIR                 a header directory requests may include from (repeat);\n"
+	"                         e.g. the one holding vmlinux.h, and /usr/include for libbpf\n"
+	"  -D NAME[=VALUE]        define for every request\n"
+	"      --header H         what #include \"vmlinux.h\" opens (default: found under -I)\n"
+	"      --cache-dir DIR    cache directory (default $XDG_CACHE_HOME/vmslim)\n"
+	"      --no-disk-cache    keep answers in memory only\n"
+	"      --cache-size MB    disk cache bound (default 512)\n"
+	"      --mem-cache MB     memory cache bound (default 64)\n"
+	"  -j, --jobs N           concurrent compiles (default: number of CPUs)\n"
+	"      --cpu-limit S      CPU seconds per request (default 10)\n"
+	"      --mem-limit MB     address space per request (default 2048)\n"
+	"      --time-limit MS    wall time per request (default 20000)\n"
+	"      --max-request B    largest request line in bytes (default 1048576)\n"
+	"      --max-clients N    simultaneous connections (default 128)\n"
+	"      --allow-output     let build requests name a file for the daemon to write\n"
+	"      --no-sandbox       do not confine workers with Landlock\n"
+	"      --clang PATH       " HELP_SPEC_CLANG "\n"
+	"      --headers-dir D    " HELP_SPEC_HEADERS_DIR "\n"
+	"  -q, --quiet            no log lines on stderr\n"
+	"  -h, --help             " HELP_SPEC_HELP "\n"
+	"\n"
+	"Exit: 0 after a clean shutdown, 1 when it cannot start, 2 usage.\n";
 
 static void log_line(void *ctx, const char *line)
 {
@@ -61,106 +56,113 @@ static void log_line(void *ctx, const char *line)
 
 #define MAX_MIB (1L << 40)
 
+enum { O_HEADER = 256, O_CACHE, O_NODISK, O_CSIZE, O_MCACHE, O_CPU, O_MEM, O_TIME,
+       O_MAXREQ, O_MAXCL, O_ALLOWOUT, O_NOSANDBOX, O_CLANG, O_HDRDIR };
+static const struct option opts[] = {
+	{ "socket", required_argument, NULL, 's' },
+	{ "header", required_argument, NULL, O_HEADER },
+	{ "cache-dir", required_argument, NULL, O_CACHE },
+	{ "no-disk-cache", no_argument, NULL, O_NODISK },
+	{ "cache-size", required_argument, NULL, O_CSIZE },
+	{ "mem-cache", required_argument, NULL, O_MCACHE },
+	{ "jobs", required_argument, NULL, 'j' },
+	{ "cpu-limit", required_argument, NULL, O_CPU },
+	{ "mem-limit", required_argument, NULL, O_MEM },
+	{ "time-limit", required_argument, NULL, O_TIME },
+	{ "max-request", required_argument, NULL, O_MAXREQ },
+	{ "max-clients", required_argument, NULL, O_MAXCL },
+	{ "allow-output", no_argument, NULL, O_ALLOWOUT },
+	{ "no-sandbox", no_argument, NULL, O_NOSANDBOX },
+	{ "clang", required_argument, NULL, O_CLANG },
+	{ "headers-dir", required_argument, NULL, O_HDRDIR },
+	{ "quiet", no_argument, NULL, 'q' },
+	CLI_OPT_HELP,
+	{ 0 },
+};
+
+static const struct cli_spec spec = { "serve", help, "s:I:D:j:qh", opts, NULL };
+
+/* The numeric options: their range, and what the number becomes. */
+static const struct {
+	int opt;
+	long min, max;
+	int shift;	/* MiB given, bytes kept */
+} numbers[] = {
+	{ 'j', 1, 4096, 0 },
+	{ O_CSIZE, 1, MAX_MIB, 20 },
+	{ O_MCACHE, 1, MAX_MIB, 20 },
+	{ O_CPU, 1, INT_MAX, 0 },
+	{ O_MEM, 16, MAX_MIB, 20 },
+	{ O_TIME, 10, INT_MAX, 0 },
+	{ O_MAXREQ, 256, 1L << 30, 0 },
+	{ O_MAXCL, 1, 1L << 20, 0 },
+};
+
+/* A numeric option into its field of o: 0, or -1 after saying what was wrong. */
+static int take_number(struct cli_args *a, size_t i, struct vms_serve_opts *o)
+{
+	long v;
+	if (cli_number(a, numbers[i].min, numbers[i].max, NULL, &v) < 0)
+		return -1;
+	uint64_t u = (uint64_t)v << numbers[i].shift;
+	switch (numbers[i].opt) {
+	case 'j': o->jobs = (int)v; break;
+	case O_CSIZE: o->cache_max_bytes = u; break;
+	case O_MCACHE: o->mem_cache_bytes = u; break;
+	case O_CPU: o->cpu_limit_s = (int)v; break;
+	case O_MEM: o->mem_limit_bytes = u; break;
+	case O_TIME: o->time_limit_ms = (int)v; break;
+	case O_MAXREQ: o->max_request_bytes = (size_t)v; break;
+	case O_MAXCL: o->max_clients = (int)v; break;
+	}
+	return 0;
+}
+
+/* One option into o (and the vectors): 0, or -1 on a bad number. */
+static int take_option(struct cli_args *a, struct vms_serve_opts *o, const char **sock,
+		       struct vms_argv *inc, struct vms_argv *defs)
+{
+	for (size_t i = 0; i < sizeof(numbers) / sizeof(numbers[0]); i++)
+		if (numbers[i].opt == a->opt)
+			return take_number(a, i, o);
+	switch (a->opt) {
+	case 's': *sock = a->arg; break;
+	case 'I': vms_argv_push(inc, a->arg); break;
+	case 'D': vms_argv_pushf(defs, "-D%s", a->arg); break;
+	case O_HEADER: o->backend.header = a->arg; break;
+	case O_CACHE: o->cache_dir = a->arg; break;
+	case O_NODISK: o->no_disk_cache = 1; break;
+	case O_ALLOWOUT: o->allow_output_paths = 1; break;
+	case O_NOSANDBOX: o->sandbox = 0; break;
+	case O_CLANG: o->backend.clang = a->arg; break;
+	case O_HDRDIR: o->backend.headers_dir = a->arg; break;
+	case 'q': o->log = NULL; break;
+	}
+	return 0;
+}
+
 int cmd_serve(int argc, char **argv)
 {
-	enum { O_HEADER = 256, O_CACHE, O_NODISK, O_CSIZE, O_MCACHE, O_CPU, O_MEM, O_TIME,
-	       O_MAXREQ, O_MAXCL, O_ALLOWOUT, O_NOSANDBOX, O_CLANG, O_HDRDIR };
-	static const struct option opts[] = {
-		{ "socket", required_argument, NULL, 's' },
-		{ "header", required_argument, NULL, O_HEADER },
-		{ "cache-dir", required_argument, NULL, O_CACHE },
-		{ "no-disk-cache", no_argument, NULL, O_NODISK },
-		{ "cache-size", required_argument, NULL, O_CSIZE },
-		{ "mem-cache", required_argument, NULL, O_MCACHE },
-		{ "jobs", required_argument, NULL, 'j' },
-		{ "cpu-limit", required_argument, NULL, O_CPU },
-		{ "mem-limit", required_argument, NULL, O_MEM },
-		{ "time-limit", required_argument, NULL, O_TIME },
-		{ "max-request", required_argument, NULL, O_MAXREQ },
-		{ "max-clients", required_argument, NULL, O_MAXCL },
-		{ "allow-output", no_argument, NULL, O_ALLOWOUT },
-		{ "no-sandbox", no_argument, NULL, O_NOSANDBOX },
-		{ "clang", required_argument, NULL, O_CLANG },
-		{ "headers-dir", required_argument, NULL, O_HDRDIR },
-		{ "quiet", no_argument, NULL, 'q' },
-		{ "help", no_argument, NULL, 'h' },
-		{ 0 },
-	};
 	struct vms_serve_opts o = { .sandbox = 1, .log = log_line };
 	struct vms_argv inc = { 0 }, defs = { 0 };
+	const char *sock_opt = NULL;
 	char *sock = NULL;
 	int rc = VMS_EXIT_USAGE, c;
-	long v;
-	optind = 1;
-	while ((c = getopt_long(argc, argv, "s:I:D:j:qh", opts, NULL)) != -1) {
-		switch (c) {
-		case 's': free(sock); sock = strdup(optarg); break;
-		case 'I': vms_argv_push(&inc, optarg); break;
-		case 'D': vms_argv_pushf(&defs, "-D%s", optarg); break;
-		case O_HEADER: o.backend.header = optarg; break;
-		case O_CACHE: o.cache_dir = optarg; break;
-		case O_NODISK: o.no_disk_cache = 1; break;
-		case O_ALLOWOUT: o.allow_output_paths = 1; break;
-		case O_NOSANDBOX: o.sandbox = 0; break;
-		case O_CLANG: o.backend.clang = optarg; break;
-		case O_HDRDIR: o.backend.headers_dir = optarg; break;
-		case 'q': o.log = NULL; break;
-		case 'j':
-			if (cli_number("serve", "--jobs", optarg, 1, 4096, &v) < 0)
-				goto out;
-			o.jobs = (int)v;
-			break;
-		case O_CSIZE:
-			if (cli_number("serve", "--cache-size", optarg, 1, MAX_MIB, &v) < 0)
-				goto out;
-			o.cache_max_bytes = (uint64_t)v << 20;
-			break;
-		case O_MCACHE:
-			if (cli_number("serve", "--mem-cache", optarg, 1, MAX_MIB, &v) < 0)
-				goto out;
-			o.mem_cache_bytes = (uint64_t)v << 20;
-			break;
-		case O_CPU:
-			if (cli_number("serve", "--cpu-limit", optarg, 1, INT_MAX, &v) < 0)
-				goto out;
-			o.cpu_limit_s = (int)v;
-			break;
-		case O_MEM:
-			if (cli_number("serve", "--mem-limit", optarg, 16, MAX_MIB, &v) < 0)
-				goto out;
-			o.mem_limit_bytes = (uint64_t)v << 20;
-			break;
-		case O_TIME:
-			if (cli_number("serve", "--time-limit", optarg, 10, INT_MAX, &v) < 0)
-				goto out;
-			o.time_limit_ms = (int)v;
-			break;
-		case O_MAXREQ:
-			if (cli_number("serve", "--max-request", optarg, 256, 1L << 30, &v) < 0)
-				goto out;
-			o.max_request_bytes = (size_t)v;
-			break;
-		case O_MAXCL:
-			if (cli_number("serve", "--max-clients", optarg, 1, 1L << 20, &v) < 0)
-				goto out;
-			o.max_clients = (int)v;
-			break;
-		case 'h':
-			usage(stdout);
-			rc = VMS_EXIT_OK;
+	struct cli_args a;
+	cli_args_init(&a, &spec, argc, argv);
+	while ((c = cli_next(&a)) > 0)
+		if (take_option(&a, &o, &sock_opt, &inc, &defs) < 0)
 			goto out;
-		default:
-			usage(stderr);
-			goto out;
-		}
-	}
-	if (optind != argc) {
-		cli_error("serve", "unexpected argument '%s'", argv[optind]);
-		usage(stderr);
+	if (c == CLI_EXIT) {
+		rc = a.exit;
 		goto out;
 	}
-	if (!sock)
-		sock = vms_serve_default_socket();
+	if (optind != argc) {
+		cli_unexpected(&a, argv[optind]);
+		cli_usage(&spec, stderr);
+		goto out;
+	}
+	sock = sock_opt ? vms_xstrdup(sock_opt) : vms_serve_default_socket();
 	o.socket_path = sock;
 	o.backend.inc_dirs = (const char *const *)inc.v;
 	o.backend.n_inc = inc.n;

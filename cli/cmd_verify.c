@@ -1,5 +1,4 @@
 /* vmslim verify: the CLI over vms_verify(). */
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -7,71 +6,63 @@
 #include "cli/cli.h"
 #include "extract/extract.h"
 
-static void usage(FILE *out)
-{
-	fprintf(out,
-		"usage: vmslim verify PROG.c --header FULL --slim SLIM [options] [-- CLANG_ARGS]\n"
-		"\n"
-		"Compiles PROG.c twice with `clang -g -O2 -target bpf`, its #include \"vmlinux.h\"\n"
-		"resolving first to FULL and then to SLIM, and compares the two objects: section\n"
-		"bytes (instructions, data), relocations, global symbols and the CO-RE relocation\n"
-		"records of .BTF.ext (kind, access string, root type name). BTF type IDs and debug\n"
-		"info may differ.\n"
-		"\n"
-		"options:\n"
-		"  --header FILE     the full header\n"
-		"  --slim FILE       the slim header (from vmslim extract)\n"
-		"  --clang PATH      compiler (default: $VMSLIM_CLANG, else clang)\n"
-		"  --keep-dir DIR    keep the two objects there as full.o and slim.o\n"
-		"  -h, --help        this text\n"
-		"\n"
-		"exit status: 0 same object, 1 different (what differs is printed) or a compile\n"
-		"error, 2 usage\n");
-}
+static const char help[] =
+	"usage: vmslim verify PROG.c --header FULL --slim SLIM [options] [-- CLANG_ARGS]\n"
+	"\n"
+	"Compiles PROG.c twice with `clang -g -O2 -target bpf`, its #include \"vmlinux.h\"\n"
+	"resolving first to FULL and then to SLIM, and compares the two objects: section\n"
+	"bytes (instructions, data), relocations, global symbols and the CO-RE relocation\n"
+	"records of .BTF.ext (kind, access string, root type name). BTF type IDs and debug\n"
+	"info may differ.\n"
+	"\n"
+	"options:\n"
+	"  --header FILE     the full header\n"
+	"  --slim FILE       the slim header (from vmslim extract)\n"
+	"  --clang PATH      compiler (default: $VMSLIM_CLANG, else clang)\n"
+	"  --keep-dir DIR    keep the two objects there as full.o and slim.o\n"
+	"  -h, --help        " HELP_SPEC_HELP "\n"
+	"\n"
+	"exit status: 0 same object, 1 different (what differs is printed) or a compile\n"
+	"error, 2 usage\n";
+
+enum { OPT_HEADER = 256, OPT_SLIM, OPT_CLANG, OPT_KEEP };
+static const struct option opts[] = {
+	{ "header", required_argument, NULL, OPT_HEADER },
+	{ "slim", required_argument, NULL, OPT_SLIM },
+	{ "clang", required_argument, NULL, OPT_CLANG },
+	{ "keep-dir", required_argument, NULL, OPT_KEEP },
+	CLI_OPT_HELP,
+	{ 0 },
+};
+
+static const struct cli_spec spec = { "verify", help, "h", opts, "clang arguments" };
 
 int cmd_verify(int argc, char **argv)
 {
-	enum { OPT_HEADER = 256, OPT_SLIM, OPT_CLANG, OPT_KEEP };
-	static const struct option opts[] = {
-		{ "header", required_argument, NULL, OPT_HEADER },
-		{ "slim", required_argument, NULL, OPT_SLIM },
-		{ "clang", required_argument, NULL, OPT_CLANG },
-		{ "keep-dir", required_argument, NULL, OPT_KEEP },
-		{ "help", no_argument, NULL, 'h' },
-		{ 0 },
-	};
 	struct vms_verify_opts o = { .clang = getenv("VMSLIM_CLANG") };
-	optind = 1;
-	/* '+' stops at the first non-option, so the program may come before or after the
-	 * options, and everything after "--" is left for clang */
-	while (optind < argc) {
-		int c = getopt_long(argc, argv, "+h", opts, NULL);
-		if (c == -1) {
-			if (optind < argc && argv[optind][0] != '-' && !o.program) {
-				o.program = argv[optind++];
-				continue;
-			}
-			break; /* "--" was consumed */
-		}
+	struct cli_args a;
+	int c;
+	/* the program may come before or after the options; clang's arguments follow "--" */
+	cli_args_init(&a, &spec, argc, argv);
+	while ((c = cli_next(&a)) > 0) {
 		switch (c) {
-		case OPT_HEADER: o.full_header = optarg; break;
-		case OPT_SLIM: o.slim_header = optarg; break;
-		case OPT_CLANG: o.clang = optarg; break;
-		case OPT_KEEP: o.keep_dir = optarg; break;
-		case 'h': usage(stdout); return VMS_EXIT_OK;
-		default: usage(stderr); return VMS_EXIT_USAGE;
+		case OPT_HEADER: o.full_header = a.arg; break;
+		case OPT_SLIM: o.slim_header = a.arg; break;
+		case OPT_CLANG: o.clang = a.arg; break;
+		case OPT_KEEP: o.keep_dir = a.arg; break;
 		}
 	}
-	if (optind < argc && strcmp(argv[optind - 1], "--")) {
-		cli_error("verify", "unexpected argument '%s' (clang arguments go after --)", argv[optind]);
+	if (c == CLI_EXIT)
+		return a.exit;
+	if (cli_positionals(&a, &o.program, 1) < 0)
 		return VMS_EXIT_USAGE;
-	}
+	if (o.program && !strcmp(o.program, "-")) /* compiled twice: no standard input */
+		return cli_unexpected(&a, o.program);
 	if (!o.program || !o.full_header || !o.slim_header) {
 		cli_error("verify", "need PROG.c, --header FULL and --slim SLIM");
-		usage(stderr);
-		return VMS_EXIT_USAGE;
+		return cli_usage_error(&spec);
 	}
-	o.clang_args = (const char *const *)(argv + optind);
+	o.clang_args = (const char *const *)cli_rest(&a);
 	struct vms_diags d = { 0 };
 	int rc = vms_verify(&o, &d);
 	vms_diags_print(stderr, &d);

@@ -73,6 +73,15 @@ char *vms_xasprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 int vms_write_all(int fd, const void *data, size_t len);
 /* Reads a whole file; *data is NUL-terminated. Returns 0 or -errno. */
 int vms_read_file(const char *path, char **data, size_t *len);
+struct stat;
+/* Opens path read-only (O_CLOEXEC) and fstats it into *st; a directory is refused with
+ * -EISDIR, since read() and mmap() would fail on it with less telling errors. The fd, or
+ * -errno. */
+int vms_open_file(const char *path, struct stat *st);
+/* The last step of a whole-or-nothing write into the temporary tmp: closes fd, renames tmp
+ * over path unless err (the write's outcome so far) is set, removes tmp if anything failed.
+ * Returns err, else the first -errno of these steps, else 0. */
+int vms_tmp_commit(int fd, const char *tmp, const char *path, int err);
 /* Writes to a temporary file in the same directory, fsyncs, renames over path.
  * On failure the previous file is untouched and no temporary is left. 0 or -errno. */
 int vms_write_file_atomic(const char *path, const void *data, size_t len, mode_t mode);
@@ -151,19 +160,5 @@ const char *vms_bpf_host_arch_define(void);
 /* ---- time ----------------------------------------------------------------------- */
 
 double vms_now_ms(void); /* CLOCK_MONOTONIC in milliseconds */
-
-/* ---- BPF loading (libbpf) ------------------------------------------------------- */
-
-enum vms_load_result {
-	VMS_LOAD_OK = 0,	/* every program in the object was accepted by the verifier */
-	VMS_LOAD_REJECTED = 1,	/* the verifier (or libbpf) rejected it: see log */
-	VMS_LOAD_REFUSED = 2,	/* this machine does not allow loading (EPERM, no BPF...) */
-	VMS_LOAD_ERROR = 3,	/* the object could not be opened or parsed */
-};
-
-/* Opens the object with libbpf, loads it into the running kernel (maps created, programs
- * verified), then unloads everything. *log receives libbpf's and the verifier's messages
- * (owned, NUL-terminated, never NULL). */
-enum vms_load_result vms_bpf_load_object(const char *obj_path, char **log);
 
 #endif

@@ -10,17 +10,25 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-int vms_read_file(const char *path, char **data, size_t *len)
+int vms_open_file(const char *path, struct stat *st)
 {
 	int fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
 		return -errno;
-	struct stat st;
-	int e = fstat(fd, &st) < 0 ? errno : S_ISDIR(st.st_mode) ? EISDIR : 0;
+	int e = fstat(fd, st) < 0 ? errno : S_ISDIR(st->st_mode) ? EISDIR : 0;
 	if (e) {
 		close(fd);
 		return -e;
 	}
+	return fd;
+}
+
+int vms_read_file(const char *path, char **data, size_t *len)
+{
+	struct stat st;
+	int fd = vms_open_file(path, &st);
+	if (fd < 0)
+		return fd;
 	size_t cap = st.st_size > 0 ? (size_t)st.st_size + 1 : 4096, n = 0;
 	char *buf = vms_xmalloc(cap);
 	for (;;) {
@@ -65,6 +73,17 @@ int vms_write_all(int fd, const void *data, size_t len)
 	return 0;
 }
 
+int vms_tmp_commit(int fd, const char *tmp, const char *path, int err)
+{
+	if (close(fd) < 0 && !err)
+		err = -errno;
+	if (!err && rename(tmp, path) < 0)
+		err = -errno;
+	if (err)
+		unlink(tmp);
+	return err;
+}
+
 int vms_write_file_atomic(const char *path, const void *data, size_t len, mode_t mode)
 {
 	/* Renaming over /dev/null or a FIFO would replace the device node with a regular
@@ -97,12 +116,7 @@ int vms_write_file_atomic(const char *path, const void *data, size_t len, mode_t
 		err = -errno;
 	if (!err && fsync(fd) < 0)
 		err = -errno;
-	if (close(fd) < 0 && !err)
-		err = -errno;
-	if (!err && rename(tmp, path) < 0)
-		err = -errno;
-	if (err)
-		unlink(tmp);
+	err = vms_tmp_commit(fd, tmp, path, err);
 	vms_cleanup_remove_path(tmp);
 	free(tmp);
 	return err;

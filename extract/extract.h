@@ -36,14 +36,6 @@ int vms_btf_to_c(const char *btf_path, char **out, size_t *out_len, struct vms_d
 
 /* ---- verification ---------------------------------------------------------------- */
 
-/* Compares two BPF ELF objects: the bytes of every allocated section (program text,
- * .rodata, .data, license, .maps...), their relocations (offset, type, symbol name), the
- * global symbols, and the CO-RE relocation records of .BTF.ext (section, instruction
- * offset, kind, access string, root type name). BTF type IDs and debug info may differ.
- * Returns 0 when equal, 1 when they differ (each difference is a diagnostic in d),
- * -1 when an object cannot be read (diagnostic in d). */
-int vms_obj_compare(const char *a_path, const char *b_path, struct vms_diags *d);
-
 struct vms_verify_opts {
 	const char *program;
 	const char *full_header, *slim_header;

@@ -86,8 +86,6 @@ int header_readable(const char *path);
  * next to the program. Returns the staged dir (owned) and the staged program path. */
 char *stage_program(const char *program, const char *header, char **staged_program,
 		    struct vms_diags *d);
-/* Arguments every BPF parse and compile gets unless the user gave their own. */
-void push_default_bpf_args(struct vms_argv *a, const char *const *user_args);
 
 /* graph.c */
 int graph_build(struct graph *g, const struct parsed *p, const char *text, size_t len,

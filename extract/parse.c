@@ -8,6 +8,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "common/bpf_cmdline.h"
 #include "extract/internal.h"
 
 CXFile cursor_file(CXCursor c, unsigned *line, unsigned *offset)
@@ -20,21 +21,6 @@ CXFile cursor_file(CXCursor c, unsigned *line, unsigned *offset)
 	if (offset)
 		*offset = off;
 	return f;
-}
-
-void push_default_bpf_args(struct vms_argv *a, const char *const *user_args)
-{
-	int has_arch = 0;
-	for (size_t i = 0; user_args && user_args[i]; i++)
-		if (strstr(user_args[i], "__TARGET_ARCH_"))
-			has_arch = 1;
-	vms_argv_push(a, "-target");
-	vms_argv_push(a, "bpf");
-	/* libbpf's PT_REGS_* macros need an architecture; every libbpf Makefile sets it. */
-	if (!has_arch && vms_bpf_host_arch_define())
-		vms_argv_push(a, vms_bpf_host_arch_define());
-	for (size_t i = 0; user_args && user_args[i]; i++)
-		vms_argv_push(a, user_args[i]);
 }
 
 int header_readable(const char *path)
@@ -138,9 +124,7 @@ int parse_header_alone(CXIndex idx, const char *header, struct parsed *p, struct
 		return -1;
 	}
 	struct vms_argv args = { 0 };
-	vms_argv_push(&args, "-x");
-	vms_argv_push(&args, "c");
-	push_default_bpf_args(&args, NULL);
+	vms_bpf_cmdline(&(struct vms_bpf_cmd){ .opts = VMS_BPF_LANG_C }, &args);
 	int rc = parse(idx, header, &args, CXTranslationUnit_SkipFunctionBodies, p, d);
 	vms_argv_free(&args);
 	if (rc == 0) {
@@ -184,14 +168,12 @@ int parse_program(CXIndex idx, const char *program, const char *header,
 	p->temp_dir = stage_program(program, header, &p->temp_path, d);
 	if (!p->temp_dir)
 		return -1;
-	struct vms_argv args = { 0 };
-	vms_argv_push(&args, "-x");
-	vms_argv_push(&args, "c");
-	push_default_bpf_args(&args, clang_args);
 	/* the program's other quoted includes still come from its own directory */
 	char *progdir = vms_dirname(program);
-	vms_argv_push(&args, "-iquote");
-	vms_argv_push(&args, progdir);
+	struct vms_argv args = { 0 };
+	vms_bpf_cmdline(&(struct vms_bpf_cmd){ .opts = VMS_BPF_LANG_C, .iquote = progdir,
+					       .user = { VMS_ARGS(clang_args) } },
+			&args);
 	free(progdir);
 	int rc = parse(idx, p->temp_path, &args, CXTranslationUnit_None, p, d);
 	vms_argv_free(&args);

@@ -6,7 +6,9 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "common/bpf_cmdline.h"
 #include "extract/internal.h"
+#include "bpfobj/bpfobj.h"
 
 static int relink(const char *dir, const char *name, const char *target, struct vms_diags *d)
 {
@@ -46,19 +48,15 @@ static char *unstage_paths(const char *text, const char *staged, const char *sho
 static int compile(const struct vms_verify_opts *o, const char *staged, const char *obj,
 		   const char *which, struct vms_diags *d)
 {
-	struct vms_argv a = { 0 };
-	vms_argv_push(&a, o->clang ? o->clang : "clang");
-	vms_argv_push(&a, "-g");
-	vms_argv_push(&a, "-O2");
-	push_default_bpf_args(&a, o->clang_args);
 	char *progdir = vms_dirname(o->program);
-	vms_argv_push(&a, "-iquote");
-	vms_argv_push(&a, progdir);
+	struct vms_argv a = { 0 };
+	vms_bpf_cmdline(&(struct vms_bpf_cmd){ .clang = o->clang ? o->clang : "clang",
+					       .opts = VMS_BPF_DEBUG | VMS_BPF_O2,
+					       .iquote = progdir,
+					       .user = { VMS_ARGS(o->clang_args) },
+					       .input = staged, .output = obj },
+			&a);
 	free(progdir);
-	vms_argv_push(&a, "-c");
-	vms_argv_push(&a, staged);
-	vms_argv_push(&a, "-o");
-	vms_argv_push(&a, obj);
 	struct vms_proc_result r;
 	int rc = vms_run(a.v, NULL, 0, 600000, &r);
 	if (rc) {

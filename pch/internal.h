@@ -3,6 +3,7 @@
 #define VMSLIM_PCH_INTERNAL_H
 
 #include "pch/pch.h"
+#include "common/bpf_cmdline.h"
 
 /* Timeouts: a PCH of the full vmlinux.h takes about half a second; ten minutes means a
  * wedged clang, not a slow one. */
@@ -48,11 +49,74 @@ void pch_preamble_free(struct pch_preamble *p);
 /* Has the header an include guard (#ifndef X / #define X) or #pragma once up front? */
 int pch_header_guarded(const char *text, size_t len);
 
-/* ---- btfcheck.c ---- */
+/* ---- depfile.c ---- */
 
-/* Is an object built with -gmodules the same object, BTF included, as with -g? Header
- * types become forward declarations under -gmodules; the object passes only when no FWD
- * is reachable from a VAR or FUNC. 1 safe, 0 not (reason in *why, owned), -1 unreadable. */
-int pch_gmodules_object_ok(const char *obj, char **why);
+/* What the dependency options say, from dep_flags and from the flags themselves
+ * (`vmslim build -- -MD -MF x.d` passes them as ordinary flags). */
+struct pch_depinfo {
+	char *path;		/* the file clang writes, or NULL (owned) */
+	int has_md, has_target, has_mf;
+};
+void pch_dep_info(const struct vms_build_opts *o, struct pch_depinfo *di);
+
+/* Make syntax: raw tokens with escapes kept and continuation lines joined; a token's
+ * path and back. */
+void pch_dep_tokenize(const char *s, size_t len, struct vms_argv *out);
+char *pch_dep_unescape(const char *tok);
+char *pch_dep_escape(const char *path);
+/* "targets: deps" wrapped as clang wraps it; with phony (-MP), "DEP:" rules for every
+ * dependency but source. Owned. */
+char *pch_dep_format(const struct vms_argv *targets, const struct vms_argv *deps, int phony,
+		     const char *source);
+/* The dependency file of a PCH build (text) as a plain build writes it: the shim's
+ * vmlinux.h (shim_path, may be NULL) becomes the header, and the PCH's input, listed
+ * first, moves after the source or goes when listed again (same_file, NULL: equal
+ * strings). Owned, or NULL when nothing needs to change. */
+char *pch_dep_rewrite(const char *text, size_t len, const char *shim_path, const char *header,
+		      const char *source, int (*same_file)(const char *a, const char *b));
+/* Rewrites the file dep in place (atomically) as above; dep or header NULL: nothing. */
+void pch_fix_depfile(const char *dep, const char *shim_path, const char *header,
+		     const char *source);
+
+/* ---- build.c and compile.c: one vms_build() call ---- */
+
+/* What the plan (build.c) decided, and what the compile steps (compile.c) share with
+ * the verdict (build.c). */
+struct pch_build {
+	const struct vms_build_opts *o;
+	struct vms_build_result *r;
+	struct vms_diags *d;
+	char *cache;
+	struct vms_compiler cc;
+	struct pch_preamble pre;
+	char *src;			/* the program's text */
+	size_t src_len;
+	struct vms_argv flags;		/* in the order clang sees them */
+	char *header;			/* absolute, or NULL */
+	char *shim_path;		/* the shim's vmlinux.h when the header is named otherwise */
+	struct vms_hash128 header_hash;
+	size_t small;			/* the header's size when too small to be worth a PCH */
+	int plain;			/* no PCH: a plain clang build */
+	int try_gm;			/* try -gmodules first */
+	const char *gm_why;		/* why -gmodules is not tried (NULL: tried, or a verdict) */
+	char *verdict;			/* where a -gmodules rejection is remembered, or NULL */
+	char *tmp_out;			/* clang's output, renamed into place on success, or NULL */
+	int installed;			/* the output is in place already */
+	struct pch_depinfo deps;
+	struct vms_pch_opts po;		/* the PCH the build includes */
+	struct vms_pch_info info, info_gm;
+	int lock, lock_gm;		/* the PCHs' locks, held while clang reads them (-1) */
+};
+
+/* compile.c. Each returns what vms_run() returned (0 when clang ran, whatever it said:
+ * see pr), or -errno with a diagnostic; PCH_NO_PCH when the PCH could not be built
+ * (info->clang_stderr says why). Times go into r->pch_ms and r->compile_ms. */
+#define PCH_NO_PCH 1
+int pch_compile_plain(struct pch_build *b, struct vms_proc_result *pr);
+/* -gmodules trial into tmp (output and dependency file named after the real output). */
+int pch_compile_gmodules(struct pch_build *b, const char *tmp, struct vms_proc_result *pr);
+/* Through the -g PCH, once more when the header changed under clang's feet. */
+int pch_compile_pch(struct pch_build *b, struct vms_proc_result *pr);
+int pch_looks_like_crash(const struct vms_proc_result *r);
 
 #endif

@@ -40,16 +40,10 @@
 
 static int hash_file(const char *path, struct vms_hash128 *h, struct stat *st_out)
 {
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
 	struct stat st;
-	/* mmap would say "No such device" for a directory */
-	int e = fstat(fd, &st) < 0 ? errno : S_ISDIR(st.st_mode) ? EISDIR : 0;
-	if (e) {
-		close(fd);
-		return -e;
-	}
+	int fd = vms_open_file(path, &st);
+	if (fd < 0)
+		return fd;
 	if (st.st_size == 0) {
 		*h = vms_hash128("", 0);
 	} else {

@@ -11,6 +11,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "common/bpf_cmdline.h"
 #include "tccarena/tccarena.h"
 #include "pch/pch.h"
 
@@ -323,16 +324,22 @@ static char *stage_source(struct backend *b, const struct backend_req *q, char *
 	return path;
 }
 
-static void push_search(struct backend *b, const struct backend_req *q, struct vms_argv *a)
+/* The request's command line: its directory for quoted includes, the -I directories, the
+ * daemon's flags, then the request's. opts and input complete it for a clang run; with
+ * VMS_BPF_RAW alone it is the flags a build extends (vms_build applies the arch rule). */
+static void push_cmdline(struct backend *b, const struct backend_req *q, unsigned opts,
+			 const char *clang, const char *input, struct vms_argv *a)
 {
-	if (q->src_dir)
-		vms_argv_pushf(a, "-iquote%s", q->src_dir);
-	for (size_t i = 0; i < b->inc.n; i++)
-		vms_argv_pushf(a, "-I%s", b->inc.v[i]);
-	for (size_t i = 0; i < b->flags.n; i++)
-		vms_argv_push(a, b->flags.v[i]);
-	for (size_t i = 0; i < q->nflags; i++)
-		vms_argv_push(a, q->flags[i]);
+	struct vms_bpf_cmd c = {
+		.clang = clang,
+		.opts = opts,
+		.iquote = q->src_dir,
+		.inc_dirs = { (const char *const *)b->inc.v, b->inc.n },
+		.user = { { (const char *const *)b->flags.v, b->flags.n },
+			  { (const char *const *)q->flags, q->nflags } },
+		.input = input,
+	};
+	vms_bpf_cmdline(&c, a);
 }
 
 static int looks_like_crash(const struct vms_proc_result *pr)
@@ -360,16 +367,8 @@ void backend_check_clang(struct backend *b, const struct backend_req *q, struct 
 		return;
 	}
 	struct vms_argv a = { 0 };
-	vms_argv_push(&a, b->clang);
-	vms_argv_push(&a, "-fsyntax-only");
-	vms_argv_push(&a, "--target=bpf");
-	vms_argv_push(&a, "-O2");
-	if (vms_bpf_host_arch_define())
-		vms_argv_push(&a, vms_bpf_host_arch_define());
-	vms_argv_push(&a, "-fno-color-diagnostics");
-	vms_argv_push(&a, "-fno-caret-diagnostics");
-	push_search(b, q, &a);
-	vms_argv_push(&a, path);
+	push_cmdline(b, q, VMS_BPF_O2 | VMS_BPF_SYNTAX_ONLY | VMS_BPF_PLAIN_DIAGS, b->clang,
+		     path, &a);
 	struct vms_proc_result pr;
 	int rc = vms_run(a.v, NULL, 0, q->time_limit_ms, &pr);
 	vms_argv_free(&a);
@@ -415,7 +414,7 @@ void backend_build(struct backend *b, const struct backend_req *q, struct vms_re
 	}
 	char *obj = vms_xasprintf("%s/out.o", dir);
 	struct vms_argv a = { 0 };
-	push_search(b, q, &a);
+	push_cmdline(b, q, VMS_BPF_RAW, NULL, NULL, &a);
 	/* The object names its source in its debug info and BTF line info: compiled from
 	 * inside the private directory under a relative name, with a fixed compilation
 	 * directory, the same request gives the same bytes in every run of every daemon

@@ -275,12 +275,7 @@ static int write_entry(const char *path, const unsigned char *hdr, const void *d
 	size_t lens[2] = { HDR_LEN, len };
 	for (int i = 0; i < 2 && !err; i++)
 		err = vms_write_all(fd, parts[i], lens[i]);
-	if (close(fd) < 0 && !err)
-		err = -errno;
-	if (!err && rename(tmp, path) < 0)
-		err = -errno;
-	if (err)
-		unlink(tmp);
+	err = vms_tmp_commit(fd, tmp, path, err);
 	free(tmp);
 	return err;
 }

@@ -10,6 +10,7 @@
  * recovery is on unless LIBCLANG_DISABLE_CRASH_RECOVERY is set). */
 #include "serve/internal.h"
 
+#include "common/bpf_cmdline.h"
 #include "common/libclang.h"
 #include <stdlib.h>
 #include <string.h>
@@ -42,18 +43,21 @@ struct ctier *ctier_new(const char *path, const char *src_dir, const char *const
 #endif
 	c->path = vms_xstrdup(path);
 	c->index = clang_createIndex(0, 0);
-	vms_argv_push(&c->args, "--target=bpf");
-	vms_argv_push(&c->args, "-O2");
-	if (vms_bpf_host_arch_define())
-		vms_argv_push(&c->args, vms_bpf_host_arch_define());
-	if (src_dir)
-		vms_argv_pushf(&c->args, "-iquote%s", src_dir);
-	if (header_dir) /* its vmlinux.h is the --header one: ahead of the -I directories */
-		vms_argv_pushf(&c->args, "-I%s", header_dir);
+	/* header_dir: its vmlinux.h is the --header one, ahead of the -I directories */
+	const char **dirs = vms_xcalloc(ninc + 1, sizeof(*dirs));
+	size_t n = 0;
+	if (header_dir)
+		dirs[n++] = header_dir;
 	for (size_t i = 0; i < ninc; i++)
-		vms_argv_pushf(&c->args, "-I%s", inc[i]);
-	for (size_t i = 0; i < nflags; i++)
-		vms_argv_push(&c->args, flags[i]);
+		dirs[n++] = inc[i];
+	struct vms_bpf_cmd cmd = {
+		.opts = VMS_BPF_O2,
+		.iquote = src_dir,
+		.inc_dirs = { dirs, n },
+		.user = { { flags, nflags } },
+	};
+	vms_bpf_cmdline(&cmd, &c->args);
+	free(dirs);
 	return c;
 }
 

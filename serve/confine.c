@@ -3,8 +3,9 @@
  *
  * The compiler is the one that opens files, so the scan has to see every directive the
  * compiler would see, under every reading the compilers we feed (clang, TCC) might take.
- * It therefore works on the source exactly as translation phases 1-3 do in gnu modes
- * (no trigraphs; backslash-newline splices), refuses the spellings those compilers read
+ * It therefore reads the source with the one preprocessor scanner (common/ppscan.h), as
+ * translation phases 1-3 do in gnu modes (no trigraphs; backslash-newline splices; with
+ * raw strings and without), refuses the spellings those compilers read
  * differently (a lone CR, a backslash separated from its newline by blanks, NUL bytes),
  * and errs towards seeing too many directives rather than too few:
  *  - a `#` (or the digraph `%:`) that is the first token of a line is a directive, where a
@@ -17,12 +18,14 @@
  *    regular file under one of the directories; anything else gets the same answer
  *    ("not in the header directories"), whether or not such a file exists;
  *  - `#pragma ... dependency` and literal `__has_include`/`_Pragma` forms are checked the
- *    same way (they reveal existence only, but cost nothing to check).
+ *    same way (they reveal existence only, but cost nothing to check), the latter
+ *    anywhere in the text, comments and literals included.
  * The headers reached this way are trusted (the operator chose them); they are scanned
  * too, but only to learn the include closure whose contents go into the cache key —
  * memoized per file by (device, inode, size, mtime), so a request pays a few stat calls. */
 #include "serve/internal.h"
 
+#include "common/ppscan.h"
 #include <errno.h>
 #include <limits.h>
 #include <stdlib.h>
@@ -164,87 +167,30 @@ static char *resolve(const struct confine *c, const char *name, const char *from
 	return r;
 }
 
-/* ---- phases 1-2: splices, with a map back to physical lines ------------------- */
+/* ---- what a source names: its directives (common/ppscan) and the query forms ------- *
+ *
+ * The directives come from the one preprocessor scanner, opened with VMS_PP_STRICT (the
+ * three refusals) and run with every caution it has: the lines inside block comments
+ * (VMS_PP_COMMENT_LINES), a '#' after a block comment that held a newline read as a line
+ * start (VMS_PP_COMMENT_BOL, which clang does not do), and two passes, with and without
+ * raw strings (clang 19 in gnu modes has them, clang 14 and TCC do not), where a directive
+ * either pass finds is checked. The query forms (`__has_include(...)`, `_Pragma("...")`)
+ * only reveal existence, so they are looked for in the whole text, comments and literals
+ * included, wherever an identifier could start: more than any reading of the source sees. */
 
-struct text {
-	char *t;
-	int *line; /* physical line of each byte of t */
-	size_t n;
-};
-
-static void text_free(struct text *x)
-{
-	free(x->t);
-	free(x->line);
-}
-
-/* 0, or -1 with a diagnostic for spellings the compilers disagree on. */
-static int splice(const char *src, size_t len, const char *file, struct text *x,
-		  struct vms_diags *d, struct vms_buf *norm)
-{
-	x->t = vms_xmalloc(len + 1);
-	x->line = vms_xmalloc((len + 1) * sizeof(int));
-	x->n = 0;
-	int line = 1;
-	for (size_t i = 0; i < len; i++) {
-		char ch = src[i];
-		if (ch == 0) {
-			vms_diag_add(d, VMS_ERROR, file, line, 0,
-				     "refused: the source contains a NUL byte");
-			return -1;
-		}
-		if (ch == '\r') {
-			if (i + 1 < len && src[i + 1] == '\n')
-				continue; /* CRLF reads as LF everywhere; normalized away */
-			vms_diag_add(d, VMS_ERROR, file, line, 0,
-				     "refused: a carriage return without a line feed");
-			return -1;
-		}
-		if (norm)
-			vms_buf_append(norm, &ch, 1);
-		if (ch == '\\') {
-			size_t j = i + 1;
-			while (j < len && (src[j] == ' ' || src[j] == '\t' || src[j] == '\f' ||
-					   src[j] == '\v'))
-				j++;
-			size_t k = j;
-			if (k < len && src[k] == '\r' && k + 1 < len && src[k + 1] == '\n')
-				k++;
-			if (k < len && src[k] == '\n') {
-				if (j != i + 1) {
-					vms_diag_add(d, VMS_ERROR, file, line, 0,
-						     "refused: backslash and newline separated by "
-						     "blanks (compilers disagree on whether that "
-						     "continues the line)");
-					return -1;
-				}
-				if (norm)
-					vms_buf_append(norm, "\n", 1);
-				line++;
-				i = k;
-				continue;
-			}
-		}
-		x->t[x->n] = ch;
-		x->line[x->n++] = line;
-		if (ch == '\n')
-			line++;
-	}
-	x->t[x->n] = 0;
-	x->line[x->n] = line;
-	return 0;
-}
-
-/* ---- phase 3 and the directives we care about ---------------------------------- */
-
-struct scan {
-	const struct text *x;
-	size_t i;
-	/* what a directive asks for */
-	void (*on_include)(struct scan *s, const char *kind, const char *name, int quoted,
+struct names {
+	const struct vms_pp_src *s;
+	/* what the source asks for; line < 0: a __has_include query, where a miss is an
+	 * answer and not a refusal */
+	void (*on_include)(struct names *n, const char *kind, const char *name, int quoted,
 			   int line);
-	void (*on_refuse)(struct scan *s, int line, const char *fmt, const char *arg);
+	void (*on_refuse)(struct names *n, int line, const char *fmt, const char *arg);
 	void *ctx;
+	/* the directives of the first pass, (hash, end, in_comment): the second checks the
+	 * rest */
+	size_t *seen;
+	size_t nseen, cap;
+	int second;
 };
 
 static int is_hspace(char ch)
@@ -258,69 +204,6 @@ static int is_ident(char ch)
 	       ch == '_' || ch == '$';
 }
 
-/* Skips a block comment starting at s->i ("/<star>"); returns 1 if it held a newline. */
-static int skip_block_comment(struct scan *s)
-{
-	const struct text *x = s->x;
-	int nl = 0;
-	s->i += 2;
-	while (s->i < x->n && !(x->t[s->i] == '*' && s->i + 1 < x->n && x->t[s->i + 1] == '/')) {
-		nl |= x->t[s->i] == '\n';
-		s->i++;
-	}
-	s->i = s->i < x->n ? s->i + 2 : x->n;
-	return nl;
-}
-
-/* Blanks and block comments inside a directive (a comment may span lines there). */
-static void skip_dir_space(struct scan *s)
-{
-	const struct text *x = s->x;
-	while (s->i < x->n) {
-		if (is_hspace(x->t[s->i]))
-			s->i++;
-		else if (x->t[s->i] == '/' && s->i + 1 < x->n && x->t[s->i + 1] == '*')
-			skip_block_comment(s);
-		else
-			break;
-	}
-}
-
-static void skip_to_eol(struct scan *s)
-{
-	while (s->i < s->x->n && s->x->t[s->i] != '\n')
-		s->i++;
-}
-
-/* After `#include` and friends: a literal "path" or <path>, or a refusal. */
-static void include_operand(struct scan *s, const char *kind, int line)
-{
-	const struct text *x = s->x;
-	skip_dir_space(s);
-	char open = s->i < x->n ? x->t[s->i] : '\n';
-	if (open != '"' && open != '<') {
-		s->on_refuse(s, line, "#%s must name a file literally (\"file\" or <file>), "
-				      "not through a macro",
-			     kind);
-		skip_to_eol(s);
-		return;
-	}
-	char close = open == '"' ? '"' : '>';
-	size_t start = ++s->i;
-	while (s->i < x->n && x->t[s->i] != close && x->t[s->i] != '\n')
-		s->i++;
-	if (s->i >= x->n || x->t[s->i] != close) {
-		s->on_refuse(s, line, "#%s: unterminated file name", kind);
-		skip_to_eol(s);
-		return;
-	}
-	char *name = vms_xstrndup(x->t + start, s->i - start);
-	s->i++;
-	s->on_include(s, kind, name, open == '"', line);
-	free(name);
-	skip_to_eol(s);
-}
-
 static int word_at(const char *t, size_t n, size_t i, const char *w)
 {
 	size_t k = strlen(w);
@@ -329,184 +212,185 @@ static int word_at(const char *t, size_t n, size_t i, const char *w)
 }
 
 /* Pragmas that name files: GCC/clang `dependency`, MS `include_alias`, clang modules. */
-static void check_pragma_text(struct scan *s, const char *t, size_t n, int line)
+static int check_pragma_text(struct names *nm, const char *t, size_t n, int line)
 {
 	static const char *const bad[] = { "dependency", "include_alias", "module", "embed",
 					   "include", NULL };
 	for (size_t i = 0; i < n; i++)
 		for (int k = 0; bad[k]; k++)
 			if (word_at(t, n, i, bad[k])) {
-				s->on_refuse(s, line, "#pragma %s is not allowed", bad[k]);
-				return;
+				nm->on_refuse(nm, line, "#pragma %s is not allowed", bad[k]);
+				return 1;
 			}
+	return 0;
 }
 
-static void directive(struct scan *s)
+/* After `#include` and friends, the first token of the rest: a literal "path" or <path>,
+ * read up to the first closing character as written (no escapes), or a refusal. */
+static void include_operand(struct names *nm, const struct vms_pp_dir *d, const char *kind)
 {
-	const struct text *x = s->x;
-	int line = x->line[s->i];
-	s->i += x->t[s->i] == '#' ? 1 : 2; /* '#' or "%:" */
-	skip_dir_space(s);
-	size_t start = s->i;
-	while (s->i < x->n && is_ident(x->t[s->i]))
-		s->i++;
-	size_t len = s->i - start;
-	char name[32] = "";
-	if (len < sizeof(name))
-		memcpy(name, x->t + start, len), name[len] = 0;
-	if (s->i < x->n && (x->t[s->i] == '\\' || (unsigned char)x->t[s->i] >= 0x80)) {
-		/* `#\u0069nclude`, `#incl<UTF-8>ude`: nothing honest needs these */
-		s->on_refuse(s, line, "unrecognized directive spelling%s", "");
-		skip_to_eol(s);
+	char open = d->text_len ? d->text[0] : '\n';
+	if (open != '"' && open != '<') {
+		nm->on_refuse(nm, d->line, "#%s must name a file literally (\"file\" or <file>), "
+					   "not through a macro",
+			      kind);
 		return;
+	}
+	char close = open == '"' ? '"' : '>';
+	size_t e = 1;
+	while (e < d->text_len && d->text[e] != close)
+		e++;
+	if (e >= d->text_len) {
+		nm->on_refuse(nm, d->line, "#%s: unterminated file name", kind);
+		return;
+	}
+	if (open == '"' && d->text[e - 1] == '\\') {
+		/* "a\" b": the file name is `a\` read as written, `a\" b` read as a string */
+		nm->on_refuse(nm, d->line, "#%s: a backslash before the closing quote", kind);
+		return;
+	}
+	char *name = vms_xstrndup(d->text + 1, e - 1);
+	nm->on_include(nm, kind, name, open == '"', d->line);
+	free(name);
+}
+
+static int cmp_pair(const void *a, const void *b)
+{
+	const size_t *x = a, *y = b;
+	if (x[0] != y[0])
+		return x[0] < y[0] ? -1 : 1;
+	return x[1] < y[1] ? -1 : x[1] > y[1];
+}
+
+/* 1 when the first pass already read this directive the same way. */
+static int seen_before(struct names *nm, const struct vms_pp_dir *d)
+{
+	size_t key[2] = { d->hash, 2 * d->end + (d->in_comment != 0) };
+	if (nm->second)
+		return nm->nseen &&
+		       bsearch(key, nm->seen, nm->nseen, 2 * sizeof(size_t), cmp_pair) != NULL;
+	if (nm->nseen == nm->cap) {
+		nm->cap = nm->cap ? 2 * nm->cap : 16;
+		nm->seen = vms_xrealloc(nm->seen, 2 * nm->cap * sizeof(size_t));
+	}
+	memcpy(nm->seen + 2 * nm->nseen++, key, sizeof(key));
+	return 0;
+}
+
+/* Inside a comment, `#define #include ...` (or #if, #elif; one character, then blanks,
+ * then '#'): confinement has always read a second directive there. Nothing compiles it. */
+static int nested_directive(const char *name, const struct vms_pp_dir *d)
+{
+	if (strcmp(name, "define") && strcmp(name, "if") && strcmp(name, "elif"))
+		return 0;
+	size_t i = 1;
+	while (i < d->raw_len && is_hspace(d->raw[i]))
+		i++;
+	return i < d->raw_len && (d->raw[i] == '#' ||
+				  (d->raw[i] == '%' && i + 1 < d->raw_len && d->raw[i + 1] == ':'));
+}
+
+static int on_directive(void *ctx, const struct vms_pp_src *s, const struct vms_pp_dir *d)
+{
+	struct names *nm = ctx;
+	(void)s;
+	if (seen_before(nm, d))
+		return 0;
+	int odd = d->raw_len && (d->raw[0] == '\\' || (unsigned char)d->raw[0] >= 0x80);
+	for (size_t k = 0; k < d->name_len; k++)
+		odd |= (unsigned char)d->name[k] >= 0x80;
+	if (odd) {
+		/* `#\u0069nclude`, `#incl<UTF-8>ude`: nothing honest needs these */
+		nm->on_refuse(nm, d->line, "unrecognized directive spelling%s", "");
+		return 0;
+	}
+	char name[32] = "";
+	if (d->name_len < sizeof(name))
+		memcpy(name, d->name, d->name_len), name[d->name_len] = 0;
+	if (d->in_comment && nested_directive(name, d)) {
+		nm->on_refuse(nm, d->line, "unrecognized directive spelling%s", "");
+		return 0;
 	}
 	if (!strcmp(name, "include") || !strcmp(name, "include_next") ||
-	    !strcmp(name, "import") || !strcmp(name, "embed")) {
-		include_operand(s, name, line);
-		return;
-	}
-	if (!strcmp(name, "pragma")) {
-		size_t b = s->i;
-		skip_to_eol(s);
-		check_pragma_text(s, x->t + b, s->i - b, line);
-		return;
-	}
-	if (!strcmp(name, "define") || !strcmp(name, "if") || !strcmp(name, "elif")) {
-		/* may hold __has_include/_Pragma: the main loop looks at the rest */
-		return;
-	}
-	skip_to_eol(s);
+	    !strcmp(name, "import") || !strcmp(name, "embed"))
+		include_operand(nm, d, name);
+	else if (!strcmp(name, "pragma") && !check_pragma_text(nm, d->raw, d->raw_len, d->line))
+		check_pragma_text(nm, d->text, d->text_len, d->line);
+	return 0;
 }
 
-/* `__has_include("x")`, `_Pragma("...")` outside comments and strings. */
-static void special_ident(struct scan *s, const char *id, size_t len, int line)
+/* Blanks and block comments (which may span lines) from i. */
+static size_t skip_space(const struct vms_pp_src *s, size_t i)
 {
-	const struct text *x = s->x;
-	int has = (len == 13 && !strncmp(id, "__has_include", 13)) ||
-		  (len == 18 && !strncmp(id, "__has_include_next", 18)) ||
-		  (len == 11 && !strncmp(id, "__has_embed", 11));
-	int prag = len == 7 && !strncmp(id, "_Pragma", 7);
-	if (!has && !prag)
-		return;
-	size_t save = s->i;
-	skip_dir_space(s);
-	if (s->i >= x->n || x->t[s->i] != '(') {
-		s->i = save; /* a macro taking it apart: it can only test existence */
-		return;
-	}
-	s->i++;
-	skip_dir_space(s);
-	if (has) {
-		char open = s->i < x->n ? x->t[s->i] : 0;
-		if (open == '"' || open == '<') {
-			char close = open == '"' ? '"' : '>';
-			size_t b = ++s->i;
-			while (s->i < x->n && x->t[s->i] != close && x->t[s->i] != '\n')
-				s->i++;
-			char *name = vms_xstrndup(x->t + b, s->i - b);
-			if (s->i < x->n && x->t[s->i] == close)
-				s->i++;
-			s->on_include(s, "__has_include", name, open == '"', -line);
-			free(name);
+	while (i < s->n) {
+		if (is_hspace(s->t[i])) {
+			i++;
+		} else if (s->t[i] == '/' && i + 1 < s->n && s->t[i + 1] == '*') {
+			const char *e = strstr(s->t + i + 2, "*/");
+			i = e ? (size_t)(e - s->t) + 2 : s->n;
+		} else {
+			break;
 		}
-		return;
 	}
-	if (s->i < x->n && x->t[s->i] == '"') {
-		size_t b = ++s->i;
-		while (s->i < x->n && x->t[s->i] != '"' && x->t[s->i] != '\n')
-			s->i += x->t[s->i] == '\\' && s->i + 1 < x->n ? 2 : 1;
-		check_pragma_text(s, x->t + b, (s->i < x->n ? s->i : x->n) - b, line);
-		if (s->i < x->n && x->t[s->i] == '"')
-			s->i++;
+	return i;
+}
+
+/* `__has_include("x")` (and _next, __has_embed) or `_Pragma("...")` at i. */
+static void query_form(struct names *nm, size_t i, size_t len, int line)
+{
+	const struct vms_pp_src *s = nm->s;
+	const char *t = s->t;
+	int prag = len == 7;
+	i = skip_space(s, i + len);
+	if (i >= s->n || t[i] != '(')
+		return; /* a macro taking it apart: it can only test existence */
+	i = skip_space(s, i + 1);
+	char open = i < s->n ? t[i] : 0;
+	if (!prag && (open == '"' || open == '<')) {
+		char close = open == '"' ? '"' : '>';
+		size_t b = ++i;
+		while (i < s->n && t[i] != close && t[i] != '\n')
+			i++;
+		char *name = vms_xstrndup(t + b, i - b);
+		nm->on_include(nm, "__has_include", name, open == '"', -line);
+		free(name);
+	} else if (prag && open == '"') {
+		size_t b = ++i;
+		while (i < s->n && t[i] != '"' && t[i] != '\n')
+			i += t[i] == '\\' && i + 1 < s->n ? 2 : 1;
+		check_pragma_text(nm, t + b, (i < s->n ? i : s->n) - b, line);
 	}
 }
 
-static void skip_literal(struct scan *s)
+static void query_forms(struct names *nm)
 {
-	const struct text *x = s->x;
-	char q = x->t[s->i++];
-	while (s->i < x->n && x->t[s->i] != q && x->t[s->i] != '\n') {
-		if (x->t[s->i] == '\\' && s->i + 1 < x->n && x->t[s->i + 1] != '\n')
-			s->i++;
-		s->i++;
-	}
-	if (s->i < x->n && x->t[s->i] == q)
-		s->i++;
-}
-
-static int directive_start(const struct text *x, size_t i)
-{
-	return x->t[i] == '#' || (x->t[i] == '%' && i + 1 < x->n && x->t[i + 1] == ':');
-}
-
-static void scan_text(struct scan *s)
-{
-	const struct text *x = s->x;
-	int bol = 1;
-	s->i = 0;
-	while (s->i < x->n) {
-		char ch = x->t[s->i];
-		if (ch == '\n') {
-			bol = 1;
-			s->i++;
+	static const char *const forms[] = { "__has_include", "__has_include_next",
+					     "__has_embed", "_Pragma", NULL };
+	const struct vms_pp_src *s = nm->s;
+	for (const char *p = s->t; (p = memchr(p, '_', s->n - (size_t)(p - s->t))); p++) {
+		size_t i = (size_t)(p - s->t);
+		if (i && is_ident(s->t[i - 1]))
 			continue;
-		}
-		if (is_hspace(ch)) {
-			s->i++;
-			continue;
-		}
-		if (ch == '/' && s->i + 1 < x->n && x->t[s->i + 1] == '*') {
-			/* Lines inside the comment that look like directives get looked at:
-			 * if a compiler ends the comment elsewhere, they would be real. */
-			size_t b = s->i;
-			int nl = skip_block_comment(s);
-			size_t e = s->i, save = s->i;
-			int lbol = 0;
-			for (size_t k = b + 2; k + 2 <= e; k++) {
-				if (x->t[k] == '\n') {
-					lbol = 1;
-					continue;
-				}
-				if (is_hspace(x->t[k]))
-					continue;
-				if (lbol && directive_start(x, k)) {
-					struct scan sub = *s;
-					struct text part = { x->t, x->line, e - 2 };
-					sub.x = &part;
-					sub.i = k;
-					directive(&sub);
-					k = sub.i;
-					continue;
-				}
-				lbol = 0;
+		for (int k = 0; forms[k]; k++)
+			if (word_at(s->t, s->n, i, forms[k])) {
+				int line;
+				vms_pp_locate(s, i, &line, NULL);
+				query_form(nm, i, strlen(forms[k]), line);
 			}
-			s->i = save;
-			bol |= nl;
-			continue;
-		}
-		if (ch == '/' && s->i + 1 < x->n && x->t[s->i + 1] == '/') {
-			skip_to_eol(s);
-			continue;
-		}
-		if (bol && directive_start(x, s->i)) {
-			bol = 0;
-			directive(s);
-			continue;
-		}
-		bol = 0;
-		if (ch == '"' || ch == '\'') {
-			skip_literal(s);
-			continue;
-		}
-		if (is_ident(ch)) {
-			size_t b = s->i;
-			while (s->i < x->n && is_ident(x->t[s->i]))
-				s->i++;
-			special_ident(s, x->t + b, s->i - b, x->line[b]);
-			continue;
-		}
-		s->i++;
 	}
+}
+
+static void scan_names(struct names *nm)
+{
+	const unsigned flags = VMS_PP_COMMENT_LINES | VMS_PP_COMMENT_BOL;
+	struct vms_pp_ops ops = { .directive = on_directive, .ctx = nm };
+	vms_pp_scan(nm->s, flags, &ops);
+	if (nm->nseen)
+		qsort(nm->seen, nm->nseen, 2 * sizeof(size_t), cmp_pair);
+	nm->second = 1;
+	vms_pp_scan(nm->s, flags | VMS_PP_RAW_STRINGS, &ops);
+	query_forms(nm);
+	free(nm->seen);
 }
 
 /* ---- the request's source ------------------------------------------------------ */
@@ -523,19 +407,19 @@ struct req_ctx {
 
 #define MAX_LOOKUPS 1024
 
-static void req_refuse(struct scan *s, int line, const char *fmt, const char *arg)
+static void req_refuse(struct names *n, int line, const char *fmt, const char *arg)
 {
-	struct req_ctx *r = s->ctx;
+	struct req_ctx *r = n->ctx;
 	r->refused = 1;
 	char *msg = vms_xasprintf(fmt, arg);
 	vms_diag_add(r->d, VMS_ERROR, r->file, line, 0, "refused: %s", msg);
 	free(msg);
 }
 
-static void req_include(struct scan *s, const char *kind, const char *name, int quoted,
+static void req_include(struct names *n, const char *kind, const char *name, int quoted,
 			int line)
 {
-	struct req_ctx *r = s->ctx;
+	struct req_ctx *r = n->ctx;
 	int query = line < 0; /* __has_include: a miss is an answer, not a refusal */
 	if (query)
 		line = -line;
@@ -572,10 +456,10 @@ struct dep_ctx {
 	struct memo *m;
 };
 
-static void dep_include(struct scan *s, const char *kind, const char *name, int quoted,
+static void dep_include(struct names *n, const char *kind, const char *name, int quoted,
 			int line)
 {
-	struct dep_ctx *dc = s->ctx;
+	struct dep_ctx *dc = n->ctx;
 	(void)kind, (void)line;
 	char *real = resolve(dc->c, name, quoted ? dc->dir : NULL);
 	if (!real)
@@ -589,9 +473,9 @@ static void dep_include(struct scan *s, const char *kind, const char *name, int 
 	dc->m->deps[dc->m->ndeps++] = real;
 }
 
-static void dep_refuse(struct scan *s, int line, const char *fmt, const char *arg)
+static void dep_refuse(struct names *n, int line, const char *fmt, const char *arg)
 {
-	(void)s, (void)line, (void)fmt, (void)arg;
+	(void)n, (void)line, (void)fmt, (void)arg;
 }
 
 static struct memo *memo_get(struct confine *c, const char *path)
@@ -626,19 +510,19 @@ static struct memo *memo_get(struct confine *c, const char *path)
 	m->size = st.st_size;
 	m->mtime = st.st_mtim;
 	m->hash = vms_hash128(data, len);
-	struct text x;
+	struct vms_pp_src s;
 	struct vms_diags ignore = { 0 };
-	if (splice(data, len, path, &x, &ignore, NULL) == 0) {
+	if (vms_pp_open(&s, data, len, VMS_PP_STRICT, path, &ignore) == 0) {
 		char *dir = vms_dirname(path);
 		struct dep_ctx dc = { c, dir, m };
-		struct scan s = { .x = &x, .on_include = dep_include, .on_refuse = dep_refuse,
-				  .ctx = &dc };
-		scan_text(&s);
+		struct names nm = { .s = &s, .on_include = dep_include, .on_refuse = dep_refuse,
+				    .ctx = &dc };
+		scan_names(&nm);
 		free(dir);
 	} else {
 		/* a header with odd line endings: its own contents still key the cache */
 	}
-	text_free(&x);
+	vms_pp_close(&s);
 	vms_diags_free(&ignore);
 	free(data);
 	return m;
@@ -670,18 +554,17 @@ int confine_source(struct confine *c, const char *src, size_t len, const char *f
 		   struct vms_hasher *deps, char **norm_out, size_t *norm_len,
 		   struct vms_diags *d)
 {
-	struct text x;
-	struct vms_buf norm = { 0 };
+	struct vms_pp_src s;
 	*norm_out = NULL;
-	if (splice(src, len, file, &x, d, &norm) < 0) {
-		text_free(&x);
-		vms_buf_free(&norm);
+	if (vms_pp_open(&s, src, len, VMS_PP_STRICT, file, d) < 0) {
+		vms_pp_close(&s);
 		return -EPERM;
 	}
 	struct req_ctx r = { .c = c, .file = file, .d = d };
-	struct scan s = { .x = &x, .on_include = req_include, .on_refuse = req_refuse, .ctx = &r };
-	scan_text(&s);
-	text_free(&x);
+	struct names nm = { .s = &s, .on_include = req_include, .on_refuse = req_refuse,
+			    .ctx = &r };
+	scan_names(&nm);
+	vms_pp_close(&s);
 	if (!r.refused && deps) {
 		char **seen = NULL;
 		size_t nseen = 0;
@@ -694,12 +577,17 @@ int confine_source(struct confine *c, const char *src, size_t len, const char *f
 	for (size_t i = 0; i < r.nfound; i++)
 		free(r.found[i]);
 	free(r.found);
-	if (r.refused) {
-		vms_buf_free(&norm);
+	if (r.refused)
 		return -EPERM;
-	}
-	*norm_len = norm.len;
-	*norm_out = vms_buf_steal(&norm);
+	/* what the compiler gets: the source with CRLF read as LF (a lone CR was refused) */
+	char *norm = vms_xmalloc(len + 1);
+	size_t n = 0;
+	for (size_t i = 0; i < len; i++)
+		if (src[i] != '\r' || i + 1 >= len || src[i + 1] != '\n')
+			norm[n++] = src[i];
+	norm[n] = 0;
+	*norm_len = n;
+	*norm_out = norm;
 	return 0;
 }
 

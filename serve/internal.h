@@ -2,6 +2,8 @@
 #ifndef VMSLIM_SERVE_INTERNAL_H
 #define VMSLIM_SERVE_INTERNAL_H
 
+#include <pthread.h>
+#include <stdarg.h>
 #include <stdbool.h>
 #include <sys/types.h>
 
@@ -107,12 +109,197 @@ void worker_kill(pid_t pid);
 /* Reaps the worker and turns what it wrote into a result. timed_out: we killed it. */
 void worker_collect(pid_t pid, const void *data, size_t len, int timed_out,
 		    struct vms_result *r);
+
+/* A worker on an event loop (loop.h), as the daemon and the language server run them:
+ * its pipe is read to the end, a timer enforces limits.wall_ms, and done() gets the
+ * result (it may take what it wants from r, and free the struct holding the watch). */
+struct loop;
+struct worker_watch {
+	pid_t pid;
+	int fd;			/* -1: not running */
+	struct vms_buf data;
+	uint64_t deadline;	/* the loop's timer */
+	int timed_out;		/* killed at the limit (or on purpose: worker_watch_kill) */
+	struct loop *lp;
+	void (*done)(struct worker_watch *w, struct vms_result *r);
+};
+int worker_watch_start(struct worker_watch *w, struct loop *lp,
+		       void (*fn)(void *arg, struct vms_result *r), void *arg,
+		       const struct limits *l,
+		       void (*done)(struct worker_watch *w, struct vms_result *r)); /* 0/-errno */
+/* Kills it now; done() follows from the loop, with a TIMEOUT result. */
+void worker_watch_kill(struct worker_watch *w);
+/* Kills and reaps it, without done(): the answer is not wanted. */
+void worker_watch_stop(struct worker_watch *w);
+
+/* ---- sandbox.c: Landlock for the workers ---------------------------------------- */
+
 /* 1 when Landlock is available to the workers. */
 int sandbox_available(void);
 int sandbox_apply(const char *const *ro, const char *const *rw); /* 0 or -errno */
+/* The trees a daemon's worker may read (system, -I directories, vmslim's headers, the
+ * vmlinux header) and write (its scratch, the PCH cache), pushed onto ro and rw. */
+void sandbox_paths(const struct vms_backend_opts *o, const struct backend *be,
+		   struct vms_argv *ro, struct vms_argv *rw);
+
+/* ---- the daemon: server.c (wiring), conn.c, protocol.c, jobs.c --------------------- */
+
+struct loop;
+
+#define OUT_HIGH (16u << 20) /* replies a client has not read yet: stop taking requests */
+
+/* One client waiting for a job's answer. */
+struct waiter {
+	uint64_t conn_id;
+	struct json_object *id;
+	char *output;		/* build: path the daemon writes the object to */
+	int want_object;
+	double t0;
+};
+
+struct server;
+
+enum job_kind { JOB_CHECK, JOB_CLANG_CHECK, JOB_BUILD };
+
+struct job {
+	struct server *s;
+	enum job_kind kind;
+	struct vms_hash128 key;
+	char *source;
+	size_t len;
+	char *file;
+	struct vms_argv flags;
+	struct waiter *w;
+	size_t nw;
+	struct worker_watch run; /* a worker's (run.fd -1 otherwise) */
+	int stopped;		/* killed because the daemon is shutting down */
+	/* the checker's */
+	struct vms_result res;
+	struct vms_result fast; /* the checker's "unsupported" that sent it to clang */
+	struct job *next;	/* queue, checker lists */
+	struct job *anext, *aprev; /* all jobs alive */
+};
+
+struct conn {
+	struct server *s;
+	int fd;
+	uint64_t id;
+	struct vms_buf in;
+	size_t in_off;
+	struct vms_buf out;
+	size_t out_off;
+	int waiting, eof, closing, paused;
+	int skipping;		/* discarding the rest of a too-large request line */
+	double last;
+	struct conn *next, *prev;
+};
+
+struct checker_thread {
+	pthread_t th;
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	struct job *head, *tail, *done;
+	int stop, started;
+	int efd[2];
+	struct server *s;
+};
+
+struct server {
+	const struct vms_serve_opts *o;	/* &opts */
+	struct vms_serve_opts opts;	/* the caller's, with the daemon's backend rules */
+	char *cache_dir;
+	struct backend *be;
+	struct confine *conf;
+	struct vms_cache *cache;
+	struct loop *lp;
+	int lfd;
+	ino_t sock_ino;
+	int sig[2];
+	struct conn *conns;
+	struct conn *dead;	/* closed during this pass of the loop; freed after it */
+	size_t nconns;
+	uint64_t next_conn_id;
+	struct job *jobs;	/* all alive */
+	struct job *queue, *queue_tail;
+	size_t queued, running, checking;
+	struct checker_thread ck;
+	int shutting_down;
+	double shutdown_at;
+	double started;
+	struct limits lim;
+	struct vms_argv ro, rw;
+	int sandbox;
+	uint64_t n_req[8], n_status[8], n_bad, n_busy, n_dedup;
+};
+
+void server_log(struct server *s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Stops taking requests (the listening socket goes); the loop winds down from there. */
+void server_begin_shutdown(struct server *s, const char *why);
+
+/* conn.c: connections and their framing (one JSON object per line, one at a time). */
+void conn_listen_event(struct loop *lp, int fd, int events, void *data); /* accepts */
+/* Writes what it can; 0, or -1 when the connection died (and was closed). */
+int conn_flush(struct server *s, struct conn *c);
+/* Hands every complete line to the protocol while the connection may take one. */
+void conn_pump(struct server *s, struct conn *c);
+void conn_close(struct server *s, struct conn *c);
+void conn_free_dead(struct server *s);
+struct conn *conn_by_id(struct server *s, uint64_t id);
+/* Idle connections go; returns the delay until the next one could (a loop timer). */
+double conn_sweep(struct loop *lp, uint64_t id, void *data);
+void conn_send_json(struct conn *c, struct json_object *o);
+
+/* protocol.c: a request line in, replies out. */
+void protocol_line(struct server *s, struct conn *c, const char *line, size_t len);
+struct json_object *reply_head(struct json_object *id, int ok);
+void reply_error(struct conn *c, struct json_object *id, const char *code, const char *msg);
+void reply_result(struct server *s, struct conn *c, const struct waiter *w, const char *op,
+		  const struct vms_result *r, const char *cached);
+
+/* jobs.c: the jobs in flight, the worker queue and the checker thread. */
+struct job *job_in_flight(struct server *s, struct vms_hash128 key, enum job_kind kind);
+/* A new job (owning source, file and flags) in the table of jobs in flight. */
+struct job *job_new(struct server *s, enum job_kind kind, struct vms_hash128 key, char *source,
+		    size_t len, char *file, struct vms_argv flags);
+/* Sends a job with its first waiter to the checker (checks) or the worker queue. */
+void job_submit(struct server *s, struct job *j);
+int checker_start(struct server *s);	/* 0 or -errno */
+void checker_stop(struct server *s);	/* pending checks are answered "shutting_down" */
+/* Past the shutdown grace: running workers are killed, queued jobs answered. */
+void jobs_stop(struct server *s);
+/* Kills and frees whatever is left (the daemon is going). */
+void jobs_free_all(struct server *s);
+
+/* ---- the language server: lsp.c (handlers), lsp_rpc.c, lsp_pos.c ------------------ */
+
+enum { RPC_PARSE_ERROR = -32700, RPC_INVALID = -32600, RPC_NO_METHOD = -32601,
+       RPC_NOT_INITIALIZED = -32002 };
+
+/* lsp_rpc.c: Content-Length framing. The send functions take ownership of m / result /
+ * params and add "jsonrpc". */
+void rpc_send(int fd, struct json_object *m);
+void rpc_respond(int fd, struct json_object *id, struct json_object *result);
+void rpc_error(int fd, struct json_object *id, int code, const char *msg);
+void rpc_notify(int fd, const char *method, struct json_object *params);
+/* One message from in at *off (moved past it): 1 taken (*msg NULL and *bad set when its
+ * body is not a JSON object), 0 incomplete, -1 broken framing. */
+int rpc_take(struct vms_buf *in, size_t *off, struct json_object **msg, int *bad);
+
+/* lsp_pos.c: positions in UTF-16 code units over a UTF-8 text; lines 0-based. */
+/* (line, character) -> byte offset, clamped to the line's (or the text's) end. */
+size_t lsp_offset(const char *t, size_t len, int line, int ch);
+/* 1-based byte column on line -> 0-based character. */
+int lsp_utf16_col(const char *t, size_t len, int line, int bytecol);
+/* The characters a diagnostic at (line, bytecol) underlines: the identifier starting
+ * there (at least one character); with bytecol <= 0, the line from its first
+ * non-blank character. */
+void lsp_range(const char *t, size_t len, int line, int bytecol, int *start, int *end);
 
 /* ---- small helpers ---------------------------------------------------------------- */
 
+/* A log line through the caller's callback (none: nothing). */
+void log_vprintf(void (*log)(void *ctx, const char *line), void *ctx, const char *fmt,
+		 va_list ap);
 /* Makes a name safe for a file in a private directory: basename, [A-Za-z0-9._-]. */
 char *safe_file_name(const char *display);
 /* Replaces every occurrence of `from` as a diagnostic's file by `to`. */

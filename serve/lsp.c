@@ -14,31 +14,30 @@
  *    save returns to the checker's.
  * Positions are UTF-16 code units (the protocol's default) on both sides: incremental
  * changes are mapped onto the UTF-8 text, and diagnostic columns (bytes) back.
- * Jobs run in forked workers (worker.c), so the loop stays responsive while clang runs. */
+ * Jobs run in forked workers (worker.c), so the loop (loop.c, shared with the daemon)
+ * stays responsive while clang runs; it watches stdin and every job's pipe, however
+ * many, and a timer per job enforces its wall-time limit. Framing is lsp_rpc.c,
+ * positions lsp_pos.c. */
 #include "serve/internal.h"
+#include "bpfobj/bpfobj.h"
+#include "serve/loop.h"
 
 #include <errno.h>
 #include <json-c/json.h>
-#include <poll.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 #include <unistd.h>
 
-#define MAX_MESSAGE (64u << 20)
+struct lsp;
+struct doc;
 
-enum { ERR_PARSE = -32700, ERR_INVALID = -32600, ERR_NO_METHOD = -32601,
-       ERR_PARAMS = -32602, ERR_NOT_INIT = -32002 };
-
-struct job {
-	pid_t pid;
-	int fd;			/* -1: none */
-	struct vms_buf data;
+struct lsp_job {
+	struct worker_watch run;	/* first: done() gets &run */
+	struct lsp *l;
+	struct doc *d;
 	int version;
 	struct vms_hash128 text_hash;
-	double deadline;
-	int timed_out;
 };
 
 struct doc {
@@ -49,7 +48,7 @@ struct doc {
 	struct vms_diags check;	/* for `version`, from the checker or clang */
 	int check_version;
 	int check_pending;	/* a clang fallback is running for this version */
-	struct job fallback, build;
+	struct lsp_job fallback, build;
 	struct vms_diags built;	/* the last finished build's, for built_hash */
 	struct ctier *ct;	/* the libclang tier's translation unit, once used */
 	struct vms_hash128 built_hash;
@@ -64,8 +63,11 @@ struct lsp {
 	char *header;
 	int build_on_save, load_on_save, clang_tier, exact;
 	struct backend *be;
-	int out;
-	int initialized, shutdown;
+	int in, out;
+	struct loop *lp;
+	struct vms_buf inbuf;	/* what stdin sent that is not a whole message yet */
+	size_t off;
+	int initialized, shutdown, exit_seen, eof;
 	struct doc *docs;
 	struct limits lim;
 };
@@ -73,110 +75,10 @@ struct lsp {
 static void lsp_log(struct lsp *l, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 static void lsp_log(struct lsp *l, const char *fmt, ...)
 {
-	if (!l->o->log)
-		return;
 	va_list ap;
-	char *s;
 	va_start(ap, fmt);
-	if (vasprintf(&s, fmt, ap) >= 0) {
-		l->o->log(l->o->log_ctx, s);
-		free(s);
-	}
+	log_vprintf(l->o->log, l->o->log_ctx, fmt, ap);
 	va_end(ap);
-}
-
-/* ---- output ----------------------------------------------------------------------- */
-
-static void send_msg(struct lsp *l, struct json_object *m)
-{
-	json_object_object_add(m, "jsonrpc", json_object_new_string("2.0"));
-	const char *body = json_text(m);
-	size_t n = strlen(body);
-	char hdr[64];
-	int h = snprintf(hdr, sizeof(hdr), "Content-Length: %zu\r\n\r\n", n);
-	struct vms_buf b = { 0 };
-	vms_buf_append(&b, hdr, (size_t)h);
-	vms_buf_append(&b, body, n);
-	vms_write_all(l->out, b.data, b.len);
-	vms_buf_free(&b);
-	json_object_put(m);
-}
-
-static void respond(struct lsp *l, struct json_object *id, struct json_object *result)
-{
-	struct json_object *m = json_object_new_object();
-	json_object_object_add(m, "id", json_object_get(id));
-	json_object_object_add(m, "result", result);
-	send_msg(l, m);
-}
-
-static void respond_error(struct lsp *l, struct json_object *id, int code, const char *msg)
-{
-	struct json_object *m = json_object_new_object(), *e = json_object_new_object();
-	json_object_object_add(m, "id", id ? json_object_get(id) : NULL);
-	json_object_object_add(e, "code", json_object_new_int(code));
-	json_object_object_add(e, "message", json_object_new_string(msg));
-	json_object_object_add(m, "error", e);
-	send_msg(l, m);
-}
-
-/* ---- positions -------------------------------------------------------------------- */
-
-static size_t line_start(const char *t, size_t len, int line)
-{
-	size_t i = 0;
-	for (int k = 0; k < line && i < len; i++)
-		if (t[i] == '\n')
-			k++;
-	return line <= 0 ? 0 : i;
-}
-
-static size_t utf8_len(unsigned char c)
-{
-	return c < 0x80 ? 1 : (c & 0xe0) == 0xc0 ? 2 : (c & 0xf0) == 0xe0 ? 3 : (c & 0xf8) == 0xf0 ? 4 : 1;
-}
-
-/* (line, UTF-16 character) -> byte offset, clamped to the line's end. */
-static size_t offset_of(const char *t, size_t len, int line, int ch)
-{
-	size_t i = line_start(t, len, line);
-	if (line > 0 && i == len && (len == 0 || t[len - 1] != '\n'))
-		return len; /* past the last line */
-	int units = 0;
-	while (i < len && t[i] != '\n' && units < ch) {
-		size_t n = utf8_len((unsigned char)t[i]);
-		units += n == 4 ? 2 : 1;
-		i += n;
-	}
-	return i > len ? len : i;
-}
-
-/* byte column (1-based) on line (0-based) -> UTF-16 character (0-based) */
-static int utf16_col(const char *t, size_t len, int line, int bytecol)
-{
-	size_t i = line_start(t, len, line), end = i + (size_t)(bytecol > 0 ? bytecol - 1 : 0);
-	int units = 0;
-	while (i < len && i < end && t[i] != '\n') {
-		size_t n = utf8_len((unsigned char)t[i]);
-		units += n == 4 ? 2 : 1;
-		i += n;
-	}
-	return units;
-}
-
-static int line_units(const char *t, size_t len, int line, int *first_nonblank)
-{
-	size_t i = line_start(t, len, line);
-	int units = 0, first = -1;
-	while (i < len && t[i] != '\n') {
-		if (first < 0 && t[i] != ' ' && t[i] != '\t')
-			first = units;
-		size_t n = utf8_len((unsigned char)t[i]);
-		units += n == 4 ? 2 : 1;
-		i += n;
-	}
-	*first_nonblank = first < 0 ? 0 : first;
-	return units;
 }
 
 /* ---- documents -------------------------------------------------------------------- */
@@ -212,17 +114,9 @@ static struct doc *find_doc(struct lsp *l, const char *uri)
 	return NULL;
 }
 
-static void job_stop(struct job *j)
+static void job_stop(struct lsp_job *j)
 {
-	if (j->fd >= 0) {
-		worker_kill(j->pid);
-		struct vms_result r;
-		worker_collect(j->pid, NULL, 0, 1, &r);
-		vms_result_free(&r);
-		close(j->fd);
-		j->fd = -1;
-	}
-	vms_buf_free(&j->data);
+	worker_watch_stop(&j->run);
 }
 
 static void doc_free(struct doc *d)
@@ -246,11 +140,6 @@ static struct vms_hash128 text_hash(const struct doc *d)
 
 /* ---- diagnostics -------------------------------------------------------------------- */
 
-static int ident_char(char c)
-{
-	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_';
-}
-
 static struct json_object *pos(int line, int ch)
 {
 	struct json_object *p = json_object_new_object();
@@ -265,20 +154,8 @@ static struct json_object *to_lsp(const struct doc *d, const struct vms_diag *g)
 	size_t len = d->text.len;
 	int here = g->file && d->path && !strcmp(g->file, d->path);
 	int line = here && g->line > 0 ? g->line - 1 : 0;
-	int first, units = line_units(t, len, line, &first);
 	int sc, ec;
-	if (here && g->col > 0) {
-		sc = utf16_col(t, len, line, g->col);
-		size_t off = offset_of(t, len, line, sc), e = off;
-		while (e < len && ident_char(t[e]))
-			e++;
-		ec = sc + (int)(e > off ? e - off : 1);
-		if (ec > units)
-			ec = units > sc ? units : sc + 1;
-	} else {
-		sc = first;
-		ec = units > first ? units : first + 1;
-	}
+	lsp_range(t, len, line, here ? g->col : 0, &sc, &ec);
 	struct json_object *o = json_object_new_object(), *r = json_object_new_object();
 	json_object_object_add(r, "start", pos(line, sc));
 	json_object_object_add(r, "end", pos(line, ec));
@@ -318,10 +195,7 @@ static void publish(struct lsp *l, struct doc *d)
 	json_object_object_add(p, "uri", json_object_new_string(d->uri));
 	json_object_object_add(p, "version", json_object_new_int(d->version));
 	json_object_object_add(p, "diagnostics", arr);
-	struct json_object *m = json_object_new_object();
-	json_object_object_add(m, "method", json_object_new_string("textDocument/publishDiagnostics"));
-	json_object_object_add(m, "params", p);
-	send_msg(l, m);
+	rpc_notify(l->out, "textDocument/publishDiagnostics", p);
 }
 
 /* ---- jobs ------------------------------------------------------------------------- */
@@ -411,29 +285,28 @@ static void job_main(void *arg, struct vms_result *r)
 	free(obj);
 }
 
-static void job_start(struct lsp *l, struct doc *d, struct job *j, int build)
+static void job_finished(struct worker_watch *w, struct vms_result *r);
+
+static void job_start(struct lsp *l, struct doc *d, struct lsp_job *j, int build)
 {
 	job_stop(j);
 	struct job_arg a = { l, d, build };
-	int e = worker_spawn(job_main, &a, &l->lim, &j->pid, &j->fd);
+	int e = worker_watch_start(&j->run, l->lp, job_main, &a, &l->lim, job_finished);
 	if (e < 0) {
 		lsp_log(l, "cannot start a worker: %s", strerror(-e));
-		j->fd = -1;
 		return;
 	}
 	j->version = d->version;
 	j->text_hash = text_hash(d);
-	j->deadline = vms_now_ms() + l->lim.wall_ms;
-	j->timed_out = 0;
 }
 
-static void job_finished(struct lsp *l, struct doc *d, struct job *j)
+static void job_finished(struct worker_watch *w, struct vms_result *res)
 {
-	struct vms_result r;
-	worker_collect(j->pid, j->data.data, j->data.len, j->timed_out, &r);
-	close(j->fd);
-	j->fd = -1;
-	vms_buf_free(&j->data);
+	struct lsp_job *j = (struct lsp_job *)w;
+	struct lsp *l = j->l;
+	struct doc *d = j->d;
+	struct vms_result r = *res;
+	memset(res, 0, sizeof(*res));
 	struct vms_hash128 h = text_hash(d);
 	int current = h.hi == j->text_hash.hi && h.lo == j->text_hash.lo;
 	if (j == &d->build) {
@@ -561,7 +434,7 @@ static void take_options(struct lsp *l, struct json_object *opts)
 static void on_initialize(struct lsp *l, struct json_object *id, struct json_object *params)
 {
 	if (l->initialized) {
-		respond_error(l, id, ERR_INVALID, "initialize was already received");
+		rpc_error(l->out, id, RPC_INVALID, "initialize was already received");
 		return;
 	}
 	take_options(l, jget(params, "initializationOptions"));
@@ -578,7 +451,7 @@ static void on_initialize(struct lsp *l, struct json_object *id, struct json_obj
 		for (size_t i = 0; i < d.n; i++)
 			vms_buf_printf(&b, " %s%s%s", d.v[i].file ? d.v[i].file : "",
 				       d.v[i].file ? ": " : "", d.v[i].msg);
-		respond_error(l, id, ERR_INVALID, b.data);
+		rpc_error(l->out, id, RPC_INVALID, b.data);
 		lsp_log(l, "%s", b.data);
 		vms_buf_free(&b);
 		vms_diags_free(&d);
@@ -598,7 +471,7 @@ static void on_initialize(struct lsp *l, struct json_object *id, struct json_obj
 	json_object_object_add(res, "capabilities", caps);
 	json_object_object_add(info, "name", json_object_new_string("vmslim"));
 	json_object_object_add(res, "serverInfo", info);
-	respond(l, id, res);
+	rpc_respond(l->out, id, res);
 }
 
 static void on_open(struct lsp *l, struct json_object *params)
@@ -614,7 +487,7 @@ static void on_open(struct lsp *l, struct json_object *params)
 		d->uri = vms_xstrdup(uri);
 		d->path = uri_to_path(uri);
 		d->dir = d->path ? vms_dirname(d->path) : NULL;
-		d->fallback.fd = d->build.fd = -1;
+		d->fallback = d->build = (struct lsp_job){ .l = l, .d = d, .run.fd = -1 };
 		d->next = l->docs;
 		l->docs = d;
 	}
@@ -645,9 +518,9 @@ static void on_change(struct lsp *l, struct json_object *params)
 		}
 		struct json_object *s = jget(range, "start"), *e = jget(range, "end");
 		const char *txt = d->text.data ? d->text.data : "";
-		size_t so = offset_of(txt, d->text.len, json_object_get_int(jget(s, "line")),
+		size_t so = lsp_offset(txt, d->text.len, json_object_get_int(jget(s, "line")),
 				      json_object_get_int(jget(s, "character")));
-		size_t eo = offset_of(txt, d->text.len, json_object_get_int(jget(e, "line")),
+		size_t eo = lsp_offset(txt, d->text.len, json_object_get_int(jget(e, "line")),
 				      json_object_get_int(jget(e, "character")));
 		if (eo < so)
 			eo = so;
@@ -678,12 +551,12 @@ static void dispatch(struct lsp *l, struct json_object *m)
 		return; /* the loop looks for it */
 	if (!l->initialized) {
 		if (id)
-			respond_error(l, id, ERR_NOT_INIT, "the server is not initialized");
+			rpc_error(l->out, id, RPC_NOT_INITIALIZED, "the server is not initialized");
 		return;
 	}
 	if (!strcmp(method, "shutdown")) {
 		l->shutdown = 1;
-		respond(l, id, NULL);
+		rpc_respond(l->out, id, NULL);
 	} else if (!strcmp(method, "textDocument/didOpen")) {
 		on_open(l, params);
 	} else if (!strcmp(method, "textDocument/didChange")) {
@@ -698,69 +571,80 @@ static void dispatch(struct lsp *l, struct json_object *m)
 			if (!strcmp((*p)->uri, uri)) {
 				struct doc *d = *p;
 				*p = d->next;
-				struct json_object *pp = json_object_new_object(), *mm = json_object_new_object();
+				struct json_object *pp = json_object_new_object();
 				json_object_object_add(pp, "uri", json_object_new_string(d->uri));
 				json_object_object_add(pp, "diagnostics", json_object_new_array());
-				json_object_object_add(mm, "method", json_object_new_string("textDocument/publishDiagnostics"));
-				json_object_object_add(mm, "params", pp);
-				send_msg(l, mm);
+				rpc_notify(l->out, "textDocument/publishDiagnostics", pp);
 				doc_free(d);
 				break;
 			}
 	} else if (id) {
-		respond_error(l, id, ERR_NO_METHOD, "method not supported");
+		rpc_error(l->out, id, RPC_NO_METHOD, "method not supported");
 	}
 	/* other notifications ($/cancelRequest, initialized, workspace/...) need nothing */
 }
 
-/* ---- framing and the loop ----------------------------------------------------------- */
+/* ---- the loop ------------------------------------------------------------------- */
 
-/* Parses one message from in; 1 done (*msg may be NULL for bad JSON, *bad set), 0 need
- * more, -1 broken framing. */
-static int take_message(struct vms_buf *in, size_t *off, struct json_object **msg, int *bad)
+/* Everything stdin has sent so far is applied before any check runs (before_sleep),
+ * so a burst of keystrokes costs one check. */
+static void stdin_readable(struct loop *lp, int fd, int events, void *data)
 {
-	*msg = NULL;
-	*bad = 0;
-	const char *base = in->data + *off;
-	size_t avail = in->len - *off;
-	const char *end = NULL;
-	for (size_t i = 0; i + 3 < avail; i++)
-		if (base[i] == '\r' && base[i + 1] == '\n' && base[i + 2] == '\r' && base[i + 3] == '\n') {
-			end = base + i;
+	(void)events;
+	struct lsp *l = data;
+	char buf[65536];
+	ssize_t k = read(fd, buf, sizeof(buf));
+	if (k > 0)
+		vms_buf_append(&l->inbuf, buf, (size_t)k);
+	else if (k == 0 || (errno != EINTR && errno != EAGAIN))
+		l->eof = 1;
+	for (;;) {
+		struct json_object *m;
+		int bad;
+		int t = rpc_take(&l->inbuf, &l->off, &m, &bad);
+		if (t < 0) {
+			lsp_log(l, "broken message framing; stopping");
+			l->eof = 1;
 			break;
 		}
-	if (!end)
-		return avail > 8192 ? -1 : 0;
-	long clen = -1;
-	for (const char *p = base; p < end;) {
-		const char *eol = p;
-		while (eol < end && *eol != '\r')
-			eol++;
-		if (eol - p > 15 && !strncasecmp(p, "Content-Length:", 15))
-			clen = strtol(p + 15, NULL, 10);
-		p = eol + 2;
+		if (t == 0)
+			break;
+		if (bad) {
+			rpc_error(l->out, NULL, RPC_PARSE_ERROR, "malformed JSON");
+			continue;
+		}
+		const char *method = jstr(m, "method");
+		if (method && !strcmp(method, "exit"))
+			l->exit_seen = 1;
+		else
+			dispatch(l, m);
+		json_object_put(m);
+		if (l->exit_seen)
+			break;
 	}
-	if (clen < 0 || (unsigned long)clen > MAX_MESSAGE)
-		return -1;
-	size_t hdr = (size_t)(end - base) + 4;
-	if (avail < hdr + (size_t)clen)
-		return 0;
-	struct json_tokener *tok = json_tokener_new_ex(64);
-	*msg = json_tokener_parse_ex(tok, base + hdr, (int)clen);
-	if (json_tokener_get_error(tok) != json_tokener_success || !*msg ||
-	    !json_object_is_type(*msg, json_type_object)) {
-		json_object_put(*msg);
-		*msg = NULL;
-		*bad = 1;
+	if (l->off == l->inbuf.len) {
+		l->inbuf.len = l->off = 0;
+	} else if (l->off > (1u << 20)) {
+		memmove(l->inbuf.data, l->inbuf.data + l->off, l->inbuf.len - l->off);
+		l->inbuf.len -= l->off;
+		l->off = 0;
 	}
-	json_tokener_free(tok);
-	*off += hdr + (size_t)clen;
-	return 1;
+	if (l->exit_seen || l->eof)
+		loop_stop(lp);
+}
+
+static void before_sleep(struct loop *lp, void *data)
+{
+	(void)lp;
+	struct lsp *l = data;
+	for (struct doc *d = l->docs; d; d = d->next)
+		if (d->dirty && l->be)
+			check_doc(l, d);
 }
 
 int vms_lsp_run(const struct vms_lsp_opts *o, int in_fd, int out_fd)
 {
-	struct lsp l = { .o = o, .out = out_fd };
+	struct lsp l = { .o = o, .in = in_fd, .out = out_fd };
 	l.bo = o->backend;
 	for (size_t i = 0; i < o->backend.n_inc; i++)
 		vms_argv_push(&l.inc, o->backend.inc_dirs[i]);
@@ -777,105 +661,27 @@ int vms_lsp_run(const struct vms_lsp_opts *o, int in_fd, int out_fd)
 	struct sigaction ign = { .sa_handler = SIG_IGN }, old_pipe;
 	sigaction(SIGPIPE, &ign, &old_pipe);
 
-	struct vms_buf in = { 0 };
-	size_t off = 0;
-	int exit_seen = 0, eof = 0;
-	while (!exit_seen && !eof) {
-		/* poll stdin and every running job */
-		struct pollfd p[1 + 64];
-		struct job *pj[1 + 64];
-		struct doc *pd[1 + 64];
-		nfds_t n = 0;
-		p[n++] = (struct pollfd){ .fd = in_fd, .events = POLLIN };
-		double now = vms_now_ms(), next = now + 60000;
-		for (struct doc *d = l.docs; d && n < 65; d = d->next) {
-			struct job *js[2] = { &d->fallback, &d->build };
-			for (int k = 0; k < 2 && n < 65; k++)
-				if (js[k]->fd >= 0) {
-					pj[n] = js[k];
-					pd[n] = d;
-					p[n++] = (struct pollfd){ .fd = js[k]->fd, .events = POLLIN };
-					if (!js[k]->timed_out && js[k]->deadline < next)
-						next = js[k]->deadline;
-				}
-		}
-		int r = poll(p, n, next > now ? (int)(next - now) + 1 : 0);
-		if (r < 0 && errno != EINTR)
-			break;
-		now = vms_now_ms();
-		for (struct doc *d = l.docs; d; d = d->next) {
-			struct job *js[2] = { &d->fallback, &d->build };
-			for (int k = 0; k < 2; k++)
-				if (js[k]->fd >= 0 && !js[k]->timed_out && now >= js[k]->deadline) {
-					worker_kill(js[k]->pid);
-					js[k]->timed_out = 1;
-				}
-		}
-		for (nfds_t i = 1; r > 0 && i < n; i++) {
-			if (!p[i].revents)
-				continue;
-			char buf[65536];
-			ssize_t k;
-			while ((k = read(pj[i]->fd, buf, sizeof(buf))) > 0)
-				vms_buf_append(&pj[i]->data, buf, (size_t)k);
-			if (k == 0 || (k < 0 && errno != EAGAIN && errno != EINTR))
-				job_finished(&l, pd[i], pj[i]);
-		}
-		if (r > 0 && p[0].revents) {
-			char buf[65536];
-			ssize_t k = read(in_fd, buf, sizeof(buf));
-			if (k > 0)
-				vms_buf_append(&in, buf, (size_t)k);
-			else if (k == 0 || (errno != EINTR && errno != EAGAIN))
-				eof = 1;
-		}
-		/* everything queued first, then one check per changed document */
-		for (;;) {
-			struct json_object *m;
-			int bad;
-			int t = take_message(&in, &off, &m, &bad);
-			if (t < 0) {
-				lsp_log(&l, "broken message framing; stopping");
-				eof = 1;
-				break;
-			}
-			if (t == 0)
-				break;
-			if (bad) {
-				respond_error(&l, NULL, ERR_PARSE, "malformed JSON");
-				continue;
-			}
-			const char *method = jstr(m, "method");
-			if (method && !strcmp(method, "exit"))
-				exit_seen = 1;
-			else
-				dispatch(&l, m);
-			json_object_put(m);
-			if (exit_seen)
-				break;
-		}
-		if (off == in.len) {
-			in.len = off = 0;
-		} else if (off > (1u << 20)) {
-			memmove(in.data, in.data + off, in.len - off);
-			in.len -= off;
-			off = 0;
-		}
-		if (!exit_seen)
-			for (struct doc *d = l.docs; d; d = d->next)
-				if (d->dirty && l.be)
-					check_doc(&l, d);
+	l.lp = loop_new();
+	if (!l.lp || loop_add_fd(l.lp, in_fd, LOOP_READ, stdin_readable, &l) < 0) {
+		lsp_log(&l, "cannot watch the input: %s", strerror(errno));
+	} else {
+		loop_set_before_sleep(l.lp, before_sleep, &l);
+		int e = loop_run(l.lp);
+		if (e < 0)
+			lsp_log(&l, "the event loop failed: %s", strerror(-e));
+		loop_del_fd(l.lp, in_fd);
 	}
 	while (l.docs) {
 		struct doc *d = l.docs;
 		l.docs = d->next;
 		doc_free(d);
 	}
+	loop_free(l.lp);
 	backend_free(l.be);
-	vms_buf_free(&in);
+	vms_buf_free(&l.inbuf);
 	vms_argv_free(&l.inc);
 	vms_argv_free(&l.flags);
 	free(l.header);
 	sigaction(SIGPIPE, &old_pipe, NULL);
-	return exit_seen && l.shutdown ? 0 : 1;
+	return l.exit_seen && l.shutdown ? 0 : 1;
 }

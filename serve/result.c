@@ -4,6 +4,7 @@
 #include "serve/internal.h"
 
 #include <errno.h>
+#include <stdarg.h>
 #include <json-c/json.h>
 #include <stdlib.h>
 #include <stdio.h>
@@ -330,6 +331,16 @@ int vms_base64_decode(const char *s, size_t len, void **out, size_t *out_len)
 }
 
 /* ---- helpers -------------------------------------------------------------------- */
+
+void log_vprintf(void (*log)(void *ctx, const char *line), void *ctx, const char *fmt,
+		 va_list ap)
+{
+	char *line;
+	if (log && vasprintf(&line, fmt, ap) >= 0) {
+		log(ctx, line);
+		free(line);
+	}
+}
 
 char *safe_file_name(const char *display)
 {

@@ -3,23 +3,20 @@
  * and nothing a request does can reach the parent:
  *  - RLIMIT_CPU and RLIMIT_AS are set in the worker and inherited by the clang it spawns;
  *  - the worker leads a process group, so the wall-time limit kills clang with it;
- *  - where the kernel has Landlock, the worker (and so clang) can read only the header
- *    directories and the system's own trees, and write only its scratch and the PCH
- *    cache: a second wall behind the include scan, against what the scan cannot see
- *    (computed includes inside trusted headers, a compiler bug);
+ *  - where the kernel has Landlock, the worker (and so clang) is confined to the trees
+ *    sandbox.c lists;
  *  - the result comes back over a pipe, encoded; a worker that dies mid-write leaves a
  *    short message that fails to decode, and its exit status says why. */
 #include "serve/internal.h"
+#include "serve/loop.h"
 
 #include <errno.h>
 #include <fcntl.h>
-#include <linux/landlock.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
-#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -31,76 +28,6 @@
 #define UNDER_ASAN 1
 #endif
 #endif
-
-/* ---- Landlock ------------------------------------------------------------------- */
-
-static int landlock_abi(void)
-{
-#ifdef SYS_landlock_create_ruleset
-	long v = syscall(SYS_landlock_create_ruleset, NULL, 0, LANDLOCK_CREATE_RULESET_VERSION);
-	return v < 0 ? 0 : (int)v;
-#else
-	return 0;
-#endif
-}
-
-int sandbox_available(void)
-{
-	return landlock_abi() > 0;
-}
-
-#define FILE_RIGHTS_RO (LANDLOCK_ACCESS_FS_EXECUTE | LANDLOCK_ACCESS_FS_READ_FILE)
-#define DIR_RIGHTS_RO (FILE_RIGHTS_RO | LANDLOCK_ACCESS_FS_READ_DIR)
-
-static int add_rule(int rfd, const char *path, uint64_t rights, uint64_t file_mask)
-{
-	int fd = open(path, O_PATH | O_CLOEXEC);
-	if (fd < 0)
-		return errno == ENOENT ? 0 : -errno; /* a tree this system lacks */
-	struct stat st;
-	if (fstat(fd, &st) == 0 && !S_ISDIR(st.st_mode))
-		rights &= file_mask;
-	struct landlock_path_beneath_attr pb = { .allowed_access = rights, .parent_fd = fd };
-	int r = (int)syscall(SYS_landlock_add_rule, rfd, LANDLOCK_RULE_PATH_BENEATH, &pb, 0);
-	int e = errno;
-	close(fd);
-	return r < 0 ? -e : 0;
-}
-
-int sandbox_apply(const char *const *ro, const char *const *rw)
-{
-	int abi = landlock_abi();
-	if (abi <= 0)
-		return -ENOSYS;
-	uint64_t all = (LANDLOCK_ACCESS_FS_MAKE_SYM << 1) - 1; /* ABI 1 */
-	uint64_t file_mask = LANDLOCK_ACCESS_FS_EXECUTE | LANDLOCK_ACCESS_FS_WRITE_FILE |
-			     LANDLOCK_ACCESS_FS_READ_FILE;
-#ifdef LANDLOCK_ACCESS_FS_REFER
-	if (abi >= 2)
-		all |= LANDLOCK_ACCESS_FS_REFER;
-#endif
-#ifdef LANDLOCK_ACCESS_FS_TRUNCATE
-	if (abi >= 3) {
-		all |= LANDLOCK_ACCESS_FS_TRUNCATE;
-		file_mask |= LANDLOCK_ACCESS_FS_TRUNCATE;
-	}
-#endif
-	struct landlock_ruleset_attr attr = { .handled_access_fs = all };
-	int rfd = (int)syscall(SYS_landlock_create_ruleset, &attr, sizeof(attr), 0);
-	if (rfd < 0)
-		return -errno;
-	int err = 0;
-	for (size_t i = 0; ro && ro[i] && !err; i++)
-		err = add_rule(rfd, ro[i], DIR_RIGHTS_RO, file_mask);
-	for (size_t i = 0; rw && rw[i] && !err; i++)
-		err = add_rule(rfd, rw[i], all, file_mask);
-	if (!err && prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
-		err = -errno;
-	if (!err && syscall(SYS_landlock_restrict_self, rfd, 0) < 0)
-		err = -errno;
-	close(rfd);
-	return err;
-}
 
 /* ---- workers -------------------------------------------------------------------- */
 
@@ -227,4 +154,97 @@ void worker_collect(pid_t pid, const void *data, size_t len, int timed_out,
 		vms_diag_add(&r->diags, VMS_ERROR, NULL, 0, 0,
 			     "the worker failed (exit status %d)", WEXITSTATUS(st));
 	}
+}
+
+/* ---- workers on a loop ------------------------------------------------------------ */
+
+static void watch_unregister(struct worker_watch *w)
+{
+	loop_del_timer(w->lp, w->deadline);
+	w->deadline = 0;
+	loop_del_fd(w->lp, w->fd);
+	close(w->fd);
+	w->fd = -1;
+}
+
+static void watch_readable(struct loop *lp, int fd, int events, void *data)
+{
+	(void)lp, (void)events;
+	struct worker_watch *w = data;
+	char buf[65536];
+	for (;;) {
+		ssize_t n = read(fd, buf, sizeof(buf));
+		if (n > 0) {
+			vms_buf_append(&w->data, buf, (size_t)n);
+			continue;
+		}
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0 && errno == EAGAIN)
+			return;
+		break; /* EOF or error: the worker is gone */
+	}
+	watch_unregister(w);
+	struct vms_result r;
+	worker_collect(w->pid, w->data.data, w->data.len, w->timed_out, &r);
+	vms_buf_free(&w->data);
+	w->done(w, &r); /* last: it may free w */
+	vms_result_free(&r);
+}
+
+/* The wall-time limit: the group is killed, and the pipe then reports EOF. */
+static double watch_deadline(struct loop *lp, uint64_t id, void *data)
+{
+	(void)lp, (void)id;
+	struct worker_watch *w = data;
+	w->deadline = 0;
+	worker_watch_kill(w);
+	return LOOP_TIMER_DONE;
+}
+
+static void reap_unwanted(pid_t pid)
+{
+	worker_kill(pid);
+	struct vms_result r;
+	worker_collect(pid, NULL, 0, 1, &r);
+	vms_result_free(&r);
+}
+
+int worker_watch_start(struct worker_watch *w, struct loop *lp,
+		       void (*fn)(void *arg, struct vms_result *r), void *arg,
+		       const struct limits *l,
+		       void (*done)(struct worker_watch *w, struct vms_result *r))
+{
+	int e = worker_spawn(fn, arg, l, &w->pid, &w->fd);
+	if (e == 0 && (e = loop_add_fd(lp, w->fd, LOOP_READ, watch_readable, w)) < 0) {
+		reap_unwanted(w->pid);
+		close(w->fd);
+	}
+	if (e < 0) {
+		w->fd = -1;
+		return e;
+	}
+	w->lp = lp;
+	w->done = done;
+	w->timed_out = 0;
+	w->data.len = 0;
+	w->deadline = loop_add_timer(lp, vms_now_ms() + l->wall_ms, watch_deadline, w);
+	return 0;
+}
+
+void worker_watch_kill(struct worker_watch *w)
+{
+	if (w->fd >= 0 && !w->timed_out) {
+		worker_kill(w->pid);
+		w->timed_out = 1;
+	}
+}
+
+void worker_watch_stop(struct worker_watch *w)
+{
+	if (w->fd >= 0) {
+		reap_unwanted(w->pid);
+		watch_unregister(w);
+	}
+	vms_buf_free(&w->data);
 }

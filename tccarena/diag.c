@@ -11,8 +11,10 @@
  * `enum E : type`, and sizes a few types differently from the BPF target (__int128 is
  * 8 bytes in the prelude), so a failed static assertion that involves a size is not
  * evidence either; nor is any error in a program that asks __has_include, which the
- * prelude can only answer with 0. When the first error falls into one of those cases the result is
- * "unsupported" — ask clang — and never an error charged to the program.
+ * prelude can only answer with 0. When the first error falls into one of those cases
+ * the result is "unsupported" — ask clang — and never an error charged to the program.
+ *
+ * Also here: the small pieces every tccarena file shares (captured messages, names).
  */
 #include "tccarena/internal.h"
 
@@ -21,6 +23,17 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+
+/* ---- shared pieces ---- */
+
+void vms_raw_msgs_add(struct vms_raw_msgs *m, char *text, int in_asm, int cap_hit)
+{
+	if (m->n == m->cap) {
+		m->cap = m->cap ? 2 * m->cap : 8;
+		m->v = vms_xrealloc(m->v, m->cap * sizeof(*m->v));
+	}
+	m->v[m->n++] = (struct vms_raw_msg){ .text = text, .in_asm = in_asm, .cap_hit = cap_hit };
+}
 
 void vms_raw_msgs_free(struct vms_raw_msgs *m)
 {
@@ -390,103 +403,4 @@ enum vms_tcc_status vms_tcc_classify(const struct vms_raw_msgs *m, const struct 
 		free(p.file);
 	}
 	return st;
-}
-
-/* ---- the preamble ---- */
-
-/* Scans lines; a line belongs to the preamble when, outside comments, it is blank or a
- * directive (with its continuation lines). The preamble may end only where no comment is
- * open and every #if has its #endif, so that the template the snapshot parses and the
- * body it later reads are each well-formed on their own. */
-size_t vms_tcc_preamble_len(const char *s, size_t len)
-{
-	size_t i = 0, safe = 0;
-	int depth = 0, in_comment = 0;
-	while (i < len) {
-		size_t ls = i;
-		int directive = 0, content = 0, first = 1;
-		/* one logical line (backslash-newline joins only inside directives) */
-		while (i < len) {
-			char c = s[i];
-			if (in_comment) {
-				if (c == '*' && i + 1 < len && s[i + 1] == '/') {
-					in_comment = 0;
-					i += 2;
-				} else {
-					if (c == '\n' && !directive) {
-						i++;
-						goto line_done;
-					}
-					i++;
-				}
-				continue;
-			}
-			if (c == '\n') {
-				if (directive && i > ls && s[i - 1] == '\\') {
-					i++;
-					continue;
-				}
-				i++;
-				break;
-			}
-			if (c == '/' && i + 1 < len && s[i + 1] == '*') {
-				in_comment = 1;
-				i += 2;
-				continue;
-			}
-			if (c == '/' && i + 1 < len && s[i + 1] == '/') {
-				while (i < len && s[i] != '\n')
-					i++;
-				continue;
-			}
-			if (isspace((unsigned char)c)) {
-				i++;
-				continue;
-			}
-			if (first && c == '#') {
-				directive = 1;
-				first = 0;
-				size_t j = i + 1;
-				while (j < len && (s[j] == ' ' || s[j] == '\t'))
-					j++;
-				size_t k = j;
-				while (k < len && is_ident(s[k]))
-					k++;
-				size_t n = k - j;
-				if ((n == 2 && !strncmp(s + j, "if", 2)) ||
-				    (n == 5 && !strncmp(s + j, "ifdef", 5)) ||
-				    (n == 6 && !strncmp(s + j, "ifndef", 6)))
-					depth++;
-				else if (n == 5 && !strncmp(s + j, "endif", 5))
-					depth--;
-				i = k;
-				continue;
-			}
-			if (!directive) {
-				content = 1;
-				break;
-			}
-			first = 0;
-			if (c == '"' || c == '\'') {
-				i++;
-				while (i < len && s[i] != c && s[i] != '\n') {
-					if (s[i] == '\\' && i + 1 < len)
-						i++;
-					i++;
-				}
-				if (i < len && s[i] == c)
-					i++;
-				continue;
-			}
-			i++;
-		}
-line_done:
-		if (content)
-			return safe;
-		if (!in_comment && depth == 0)
-			safe = i;
-		if (depth < 0)
-			return safe;
-	}
-	return safe;
 }

@@ -1,4 +1,4 @@
-/* vmslim-tcc-helper: the snapshot process of the fast checker (see snapshot.c). Started
+/* vmslim-tcc-helper: the snapshot process of the fast checker (see helper.c). Started
  * by the library with its socket to the caller as a descriptor number and the caller's
  * pid; not meant to be run by hand. */
 #include <stdio.h>

@@ -1,5 +1,5 @@
-/* The functions the patched libtcc calls instead of malloc, open, exit... (see
- * patch-libtcc.cmake). They are the only link between TCC and the rest of vmslim:
+/* The functions the patched libtcc calls instead of malloc, open, exit... (the list:
+ * libtcc-redirects.cmake). They are the only link between TCC and the rest of vmslim:
  *
  *   heap   vms_tcc_malloc & co. go to the arena or to glibc, per check;
  *   files  vms_tcc_open serves virtual files (the program's text never touches the

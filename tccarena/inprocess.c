@@ -14,6 +14,11 @@
 #include <string.h>
 #include <unistd.h>
 
+/* the multiarch name of TCC's system include directories (from the build) */
+#ifndef VMSLIM_MULTIARCH
+#define VMSLIM_MULTIARCH "x86_64-linux-gnu"
+#endif
+
 char *vms_tcc_prelude_path(const struct vms_tcc_opts *o)
 {
 	return vms_xasprintf("%s/%s", o->headers_dir, VMS_TCC_PRELUDE);
@@ -22,15 +27,7 @@ char *vms_tcc_prelude_path(const struct vms_tcc_opts *o)
 static void on_tcc_msg(void *opaque, const char *text)
 {
 	struct vms_raw_msgs *m = opaque;
-	if (m->n == m->cap) {
-		m->cap = m->cap ? 2 * m->cap : 8;
-		m->v = vms_xrealloc(m->v, m->cap * sizeof(*m->v));
-	}
-	m->v[m->n++] = (struct vms_raw_msg){
-		.text = vms_xstrdup(text),
-		.in_asm = vms_hooks_in_asm(),
-		.cap_hit = vms_arena_cap_hit(),
-	};
+	vms_raw_msgs_add(m, vms_xstrdup(text), vms_hooks_in_asm(), vms_arena_cap_hit());
 	if (m->on_error && vms_tcc_msg_is_error(text))
 		m->on_error(m);
 }
@@ -90,8 +87,8 @@ void vms_tcc_confine_lists(const struct vms_tcc_opts *o, char ***dirs, char ***f
 	struct vms_argv dv = { 0 }, fv = { 0 };
 	/* TCC's default system directories, where libbpf's headers live */
 	const char *fixed[] = { o->headers_dir, o->tcc_lib_dir ? o->tcc_lib_dir : VMS_TCC_DEFAULT_LIB_DIR,
-				"/usr/include", "/usr/local/include", "/usr/include/x86_64-linux-gnu",
-				"/usr/local/include/x86_64-linux-gnu" };
+				"/usr/include", "/usr/local/include", "/usr/include/" VMSLIM_MULTIARCH,
+				"/usr/local/include/" VMSLIM_MULTIARCH };
 	for (size_t i = 0; i < sizeof(fixed) / sizeof(fixed[0]); i++) {
 		char *r = vms_realpath(fixed[i]);
 		if (r)

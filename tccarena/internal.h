@@ -4,6 +4,8 @@
 
 #include <setjmp.h>
 #include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
 #include <sys/stat.h>
 
 #include "tccarena/tccarena.h"
@@ -80,9 +82,12 @@ struct vms_raw_msg {
 struct vms_raw_msgs {
 	struct vms_raw_msg *v;
 	size_t n, cap;
-	int stop_on_error;	/* snapshot children: the first error ends the check */
+	/* called after an error is captured (snapshot children: the first error ends
+	 * the check); NULL: go on */
 	void (*on_error)(struct vms_raw_msgs *m);
 };
+/* Appends a message; text is taken over (diag.c, with _free). */
+void vms_raw_msgs_add(struct vms_raw_msgs *m, char *text, int in_asm, int cap_hit);
 void vms_raw_msgs_free(struct vms_raw_msgs *m);
 /* tcc_new + options, include dirs, defines, prelude; NULL on failure (diagnostic in d). */
 struct TCCState *vms_tcc_new_state(const struct vms_tcc_opts *o, struct vms_raw_msgs *msgs,
@@ -90,7 +95,78 @@ struct TCCState *vms_tcc_new_state(const struct vms_tcc_opts *o, struct vms_raw_
 /* the prelude, shims and TCC lib dir paths derived from the options (owned) */
 char *vms_tcc_prelude_path(const struct vms_tcc_opts *o);
 
-/* ---- snapshot.c ---- */
+/* ---- wire.c: the frames between the snapshot checker and its helper ---- */
+enum vms_wire_type {
+	VMS_WIRE_SETUP = 0,		/* caller: options, template and marker names, preamble */
+	VMS_WIRE_READY = 1,		/* helper: preamble parsed; arena bytes, msgs, files */
+	VMS_WIRE_PREAMBLE_FAIL,		/* helper: the marker was never reached; msgs */
+	VMS_WIRE_CHECK,			/* caller: time limit, memory limit, the body */
+	VMS_WIRE_RESULT,		/* child (or helper): outcome, signal, arena bytes, msgs */
+};
+/* How a request ended, as the RESULT frame says. */
+enum vms_wire_outcome {
+	VMS_WIRE_DONE = 0,		/* the child answered: its messages are the verdict */
+	VMS_WIRE_SIGNAL,		/* the child died of a signal (sig) */
+	VMS_WIRE_TIMEOUT,		/* the child's time limit (SIGALRM) */
+	VMS_WIRE_NO_RESULT,		/* the child exited without answering (sig: its status) */
+};
+/* One received frame; data is NUL-terminated past len. */
+struct vms_wire_frame {
+	uint32_t type;
+	char *data;
+	size_t len;
+};
+/* Reads one frame; deadline (vms_now_ms() clock) < 0 waits forever. 0, -ETIMEDOUT,
+ * -EPIPE at EOF, or -errno. */
+int vms_wire_recv(int fd, double deadline, struct vms_wire_frame *f);
+void vms_wire_frame_free(struct vms_wire_frame *f);
+/* Every vms_wire_send_* returns 0 or -errno (-EMSGSIZE: too large for a frame), and
+ * every vms_wire_get_* 0 or -EPROTO (wrong type, short or inconsistent payload). */
+struct vms_wire_setup {
+	struct vms_tcc_opts o;		/* the strings, include_dirs, defines and confine */
+	char **cdirs, **cfiles;		/* the confinement lists */
+	const char *tmpl_path, *body_path;
+	const char *preamble;		/* decoded: points into the frame */
+	size_t plen;
+};
+int vms_wire_send_setup(int fd, const struct vms_wire_setup *s);
+/* The strings and vectors are allocated (the helper keeps them for its life). */
+int vms_wire_get_setup(const struct vms_wire_frame *f, struct vms_wire_setup *s);
+struct vms_wire_ready {
+	uint64_t arena_bytes;		/* the preamble's parse */
+	struct vms_raw_msgs msgs;	/* its messages (warnings...) */
+	struct vms_tracked_file *files;	/* the files it read (owned) */
+	size_t n_files;
+};
+int vms_wire_send_ready(int fd, uint64_t arena_bytes, const struct vms_raw_msgs *msgs,
+			const struct vms_tracked_file *files, size_t n_files);
+int vms_wire_get_ready(const struct vms_wire_frame *f, struct vms_wire_ready *out);
+int vms_wire_send_preamble_fail(int fd, const struct vms_raw_msgs *msgs);
+/* Appends the messages to msgs. */
+int vms_wire_get_preamble_fail(const struct vms_wire_frame *f, struct vms_raw_msgs *msgs);
+struct vms_wire_check {
+	uint32_t time_ms;
+	uint64_t mem_limit;
+	const char *body;		/* points into the frame */
+	size_t len;
+};
+int vms_wire_send_check(int fd, uint32_t time_ms, uint64_t mem_limit, const char *body,
+			size_t len);
+int vms_wire_get_check(const struct vms_wire_frame *f, struct vms_wire_check *out);
+struct vms_wire_result {
+	uint32_t outcome;		/* enum vms_wire_outcome */
+	int32_t sig;
+	uint64_t arena_bytes;		/* the request's own */
+	double tcc_ms;			/* the child's time from wake-up to answer */
+};
+/* msgs may be NULL (none). */
+int vms_wire_send_result(int fd, const struct vms_wire_result *res,
+			 const struct vms_raw_msgs *msgs);
+/* Appends the messages to msgs. */
+int vms_wire_get_result(const struct vms_wire_frame *f, struct vms_wire_result *out,
+			struct vms_raw_msgs *msgs);
+
+/* ---- helper.c: the snapshot process ---- */
 /* The helper program's whole life: serves the caller on `sock` (parent: the caller's
  * pid, checked against getppid). Returns only on a setup failure. */
 int vms_tcc_helper_run(int sock, pid_t parent);

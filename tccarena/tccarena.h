@@ -39,8 +39,13 @@
 #define VMS_TCC_SHIMS "vmslim-tcc-shims"
 /* The snapshot helper program (built and installed with vmslim). */
 #define VMS_TCC_HELPER_NAME "vmslim-tcc-helper"
-/* Debian's TCC runtime directory (its own include/ with stddef.h, stdarg.h...). */
+/* Debian's TCC runtime directory (its own include/ with stddef.h, stdarg.h...): the one
+ * the build found (VMSLIM_TCC_LIB_DIR, under the multiarch library directory). */
+#ifdef VMSLIM_TCC_LIB_DIR
+#define VMS_TCC_DEFAULT_LIB_DIR VMSLIM_TCC_LIB_DIR
+#else
 #define VMS_TCC_DEFAULT_LIB_DIR "/usr/lib/x86_64-linux-gnu/tcc"
+#endif
 
 enum vms_tcc_status {
 	VMS_TCC_OK = 0,		 /* no errors (diags may hold warnings) */
@@ -70,7 +75,7 @@ struct vms_tcc_opts {
 	int confine;			  /* untrusted sources: TCC may open only files under
 					   * include_dirs, the headers dir, the TCC lib dir, the
 					   * system include directories (/usr/include,
-					   * /usr/local/include and their x86_64-linux-gnu) and
+					   * /usr/local/include and their multiarch directories) and
 					   * the vmlinux_header */
 	int time_limit_ms;		  /* per request; 0: 10000 */
 	size_t mem_limit;		  /* arena bytes per request; 0: 1 GiB */

@@ -1,0 +1,27 @@
+# common/: the BPF command line and the preprocessor scanner (issue 9).
+#
+#   common_bpf_cmdline   every call site's shape, and the architecture rule
+#   common_ppscan        fixed cases: splices, comments, literals, header names, blanks
+#   common_ppscan_fuzz   generated sources: the same #defines (line, column) and #includes
+#                        as clang -E says (clang 14: no raw strings in C; clang 19: raw
+#                        strings in the gnu modes, probed by the test)
+#   common_ppscan_fuzz_clang19   the same against clang-19, when it is installed
+
+find_program(COMMON_CLANG clang REQUIRED)
+find_program(COMMON_CLANG19 clang-19)
+
+add_executable(test_common ${CMAKE_CURRENT_LIST_DIR}/test_common.c)
+target_link_libraries(test_common PRIVATE vmslim_common)
+set_target_properties(test_common PROPERTIES RUNTIME_OUTPUT_DIRECTORY ${CMAKE_CURRENT_BINARY_DIR})
+
+add_test(NAME common_bpf_cmdline COMMAND test_common cmdline)
+add_test(NAME common_ppscan COMMAND test_common ppscan)
+add_test(NAME common_ppscan_fuzz
+  COMMAND test_common fuzz ${COMMON_CLANG} ${CMAKE_CURRENT_BINARY_DIR}/common_fuzz 40 75)
+set(common_tests common_bpf_cmdline common_ppscan common_ppscan_fuzz)
+if(COMMON_CLANG19)
+  add_test(NAME common_ppscan_fuzz_clang19
+    COMMAND test_common fuzz ${COMMON_CLANG19} ${CMAKE_CURRENT_BINARY_DIR}/common_fuzz19 40 75)
+  list(APPEND common_tests common_ppscan_fuzz_clang19)
+endif()
+set_tests_properties(${common_tests} PROPERTIES LABELS common TIMEOUT 120)

@@ -1,0 +1,84 @@
+#!/bin/sh
+# `vmslim objdiff` on objects that differ in one known way each (fixtures/), on
+# the same program built against two kernels' headers, and on its error paths: each
+# difference must be reported where it is, with both sides shown.
+# usage: variants.sh VMSLIM CLANG FIXTURE_DIR VMLINUX_6_18 VMLINUX_6_1 PROG OUTDIR
+set -u
+vmslim=$1 clang=$2 fixtures=$3 h618=$4 h61=$5 prog=$6 out=$7
+rm -rf "$out"
+mkdir -p "$out/copy" "$out/k618" "$out/k61"
+fails=0
+
+fail() {
+	echo "FAIL: $*"
+	fails=$((fails + 1))
+}
+
+build() { # NAME [CLANG ARGS...]
+	name=$1
+	shift
+	"$clang" -g -O2 -Wall -target bpf -c "$fixtures/variants.bpf.c" -o "$out/$name.o" "$@" ||
+		fail "cannot compile variant $name"
+}
+
+# expect STATUS PATTERN A B: objdiff exits STATUS and its output matches PATTERN (grep -E)
+expect() {
+	want=$1 pattern=$2
+	shift 2
+	"$vmslim" objdiff "$@" >"$out/last.txt" 2>&1
+	got=$?
+	cat "$out/last.txt"
+	[ "$got" -eq "$want" ] || fail "objdiff $* exited $got, expected $want"
+	grep -Eq -- "$pattern" "$out/last.txt" || fail "objdiff $* did not say: $pattern"
+}
+
+build base
+build limit -DLIMIT=2
+build opaque -DOPAQUE_KEY
+build field -DOTHER_FIELD
+cp "$fixtures/variants.bpf.c" "$out/copy/"
+"$clang" -g -O2 -target bpf -c "$out/copy/variants.bpf.c" -o "$out/copy/base.o" || fail "copy"
+
+echo "== same source, another path"
+expect 0 "are the same BPF object" "$out/base.o" "$out/copy/base.o"
+# equal basenames: messages must name the objects by path
+expect 0 "same" "$out/copy/base.o" "$out/base.o"
+
+echo "== one immediate differs"
+expect 1 "^error: section 'kprobe/fixture' instruction [0-9]+ \(offset 0x[0-9a-f]+\): base\.o has b7 .*imm 2\), limit\.o has b7 .*imm 3\)$" \
+	"$out/base.o" "$out/limit.o"
+expect 1 "differ: 1 difference$" "$out/base.o" "$out/limit.o"
+
+echo "== same instructions, incomplete types in BTF"
+expect 1 "^error: BTF: function 'seen' differs at 'struct flow\{12 bytes\} \* f' vs 'struct flow\{incomplete\} \* f'" \
+	"$out/base.o" "$out/opaque.o"
+expect 1 "^error: BTF: variable 'flows' in \.maps differs at 'key: struct flow\{12 bytes\} \* @128' vs 'key: struct flow\{incomplete\} \* @128'" \
+	"$out/base.o" "$out/opaque.o"
+grep -q "instruction" "$out/last.txt" && fail "opaque variant: instructions reported as different"
+
+echo "== CO-RE access string names another member"
+expect 1 "^error: CO-RE relocation #0: base\.o has section 'kprobe/fixture' instruction [0-9]+: field_byte_offset 'task\.\(anon#2\)\.alias' access '0:2:0' on struct task\{12 bytes\}; field\.o has section 'kprobe/fixture' instruction [0-9]+: field_byte_offset 'task\.\(anon#2\)\.other_alias' access '0:2:1' on struct task\{12 bytes\}$" \
+	"$out/base.o" "$out/field.o"
+
+echo "== one program, two kernels' headers"
+name=$(basename "$prog" .bpf.c)
+"$clang" -g -O2 -target bpf -D__TARGET_ARCH_x86 -I"$(dirname "$h618")" -c "$prog" -o "$out/k618/$name.o" || fail "compile 6.18"
+"$clang" -g -O2 -target bpf -D__TARGET_ARCH_x86 -I"$(dirname "$h61")" -c "$prog" -o "$out/k61/$name.o" || fail "compile 6.1"
+expect 1 "CO-RE relocation #[0-9]+: .*field_byte_offset 'task_struct\.real_parent' access '0:[0-9]+' on struct task_struct\{[0-9]+ bytes\}" \
+	"$out/k618/$name.o" "$out/k61/$name.o"
+
+echo "== errors and usage"
+expect 2 "cannot open: No such file or directory" "$out/base.o" "$out/missing.o"
+expect 2 "not an ELF object file" "$out/base.o" "$fixtures/variants.bpf.c"
+expect 2 "not a BPF object: ELF machine [0-9]+, expected EM_BPF" "$out/base.o" "$vmslim"
+# a truncated object (section headers cut off) is damaged, not an object without sections
+head -c 2000 "$out/base.o" > "$out/truncated.o"
+expect 2 "broken section headers: [0-9]+ announced, 0 readable" "$out/base.o" "$out/truncated.o"
+expect 2 "expected two object files, got 1" "$out/base.o"
+expect 2 "usage: vmslim objdiff" --no-such-option "$out/base.o" "$out/base.o"
+expect 0 "exit status: 0 same" --help
+"$vmslim" objdiff -q "$out/base.o" "$out/limit.o" >"$out/quiet.txt"
+[ $? -eq 1 ] && [ ! -s "$out/quiet.txt" ] || fail "--quiet printed something or exited wrongly"
+
+[ "$fails" -eq 0 ] || { echo "$fails failure(s)"; exit 1; }
+echo "all objdiff checks passed"
