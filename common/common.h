@@ -78,6 +78,12 @@ struct stat;
  * -EISDIR, since read() and mmap() would fail on it with less telling errors. The fd, or
  * -errno. */
 int vms_open_file(const char *path, struct stat *st);
+/* Reads a whole file that another process may have planted something else in place of
+ * (a shared cache): only a regular file is read, and never through a symlink or by
+ * blocking on a FIFO or device (opened O_NONBLOCK | O_NOFOLLOW, checked before and after
+ * the open). -ELOOP for a symlink, -EISDIR for a directory, -EINVAL for any other
+ * non-regular file, -EFBIG if it is over max bytes; else as vms_read_file. */
+int vms_read_regular_file(const char *path, size_t max, char **data, size_t *len);
 /* The last step of a whole-or-nothing write into the temporary tmp: closes fd, renames tmp
  * over path unless err (the write's outcome so far) is set, removes tmp if anything failed.
  * Returns err, else the first -errno of these steps, else 0. */

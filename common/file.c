@@ -5,6 +5,7 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <pwd.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -23,13 +24,50 @@ int vms_open_file(const char *path, struct stat *st)
 	return fd;
 }
 
+static int not_regular(mode_t m)
+{
+	return S_ISREG(m) ? 0 : S_ISLNK(m) ? -ELOOP : S_ISDIR(m) ? -EISDIR : -EINVAL;
+}
+
+/* Reads fd to its end (-EFBIG past max bytes) into a NUL-terminated buffer first sized
+ * from st; closes fd. */
+static int read_fd(int fd, const struct stat *st, size_t max, char **data, size_t *len);
+
+int vms_read_regular_file(const char *path, size_t max, char **data, size_t *len)
+{
+	/* lstat first so that a device is never opened at all (an open can have side
+	 * effects); the fstat after the open closes the race with a rename in between. */
+	struct stat st;
+	if (lstat(path, &st) < 0)
+		return -errno;
+	int e = not_regular(st.st_mode);
+	if (e)
+		return e;
+	int fd = open(path, O_RDONLY | O_NONBLOCK | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	e = fstat(fd, &st) < 0 ? -errno : not_regular(st.st_mode);
+	if (!e && (uint64_t)st.st_size > max)
+		e = -EFBIG;
+	if (e) {
+		close(fd);
+		return e;
+	}
+	return read_fd(fd, &st, max, data, len);
+}
+
 int vms_read_file(const char *path, char **data, size_t *len)
 {
 	struct stat st;
 	int fd = vms_open_file(path, &st);
 	if (fd < 0)
 		return fd;
-	size_t cap = st.st_size > 0 ? (size_t)st.st_size + 1 : 4096, n = 0;
+	return read_fd(fd, &st, SIZE_MAX, data, len);
+}
+
+static int read_fd(int fd, const struct stat *st, size_t max, char **data, size_t *len)
+{
+	size_t cap = st->st_size > 0 ? (size_t)st->st_size + 1 : 4096, n = 0;
 	char *buf = vms_xmalloc(cap);
 	for (;;) {
 		if (n + 1 >= cap) {
@@ -48,6 +86,11 @@ int vms_read_file(const char *path, char **data, size_t *len)
 		if (r == 0)
 			break;
 		n += (size_t)r;
+		if (n > max) { /* it grows while we read it */
+			free(buf);
+			close(fd);
+			return -EFBIG;
+		}
 	}
 	close(fd);
 	buf[n] = 0;

@@ -488,30 +488,18 @@ void backend_build(struct backend *b, const struct backend_req *q, struct vms_re
 
 /* ---- the fast checker ------------------------------------------------------------ */
 
-/* The request's -D/-U flags become the first lines of the source, and `#line 1` puts the
- * program's own lines back where they were: the checker keys snapshots by preamble, so
- * each set of defines gets a snapshot of its own. */
-static char *with_defines(const struct backend_req *q, const char *fname, size_t *len)
+/* The request's -D/-U flags as the checker's macros ("NAME[=VALUE]", "-NAME"), in order.
+ * They go to the snapshot, not into the source: text put before the program would move
+ * its lines and, through a #line, its file name (issue 10). */
+static void request_defines(const struct backend_req *q, struct vms_argv *defs)
 {
-	struct vms_buf s = { 0 };
 	for (size_t i = 0; i < q->nflags; i++) {
 		const char *f = q->flags[i];
-		if (!strncmp(f, "-D", 2)) {
-			const char *eq = strchr(f, '=');
-			if (eq)
-				vms_buf_printf(&s, "#define %.*s %s\n", (int)(eq - f - 2), f + 2, eq + 1);
-			else
-				vms_buf_printf(&s, "#define %s 1\n", f + 2);
-		} else if (!strncmp(f, "-U", 2)) {
-			vms_buf_printf(&s, "#undef %s\n", f + 2);
-		}
+		if (!strncmp(f, "-D", 2) && f[2])
+			vms_argv_push(defs, f + 2);
+		else if (!strncmp(f, "-U", 2) && f[2])
+			vms_argv_pushf(defs, "-%s", f + 2);
 	}
-	if (!s.len)
-		return NULL;
-	vms_buf_printf(&s, "#line 1 \"%s\"\n", fname);
-	vms_buf_append(&s, q->source, q->len);
-	*len = s.len;
-	return vms_buf_steal(&s);
 }
 
 void backend_check_fast(struct backend *b, const struct backend_req *q, struct vms_result *r)
@@ -527,14 +515,15 @@ void backend_check_fast(struct backend *b, const struct backend_req *q, struct v
 		fname = vms_xasprintf("%s/%s", b->src_dir, safe);
 		free(safe);
 	}
-	size_t len = q->len;
-	char *src = with_defines(q, fname, &len);
+	struct vms_argv defs = { 0 };
+	request_defines(q, &defs);
 	struct vms_tcc_request tr = {
-		.source = src ? src : q->source,
-		.len = src ? len : q->len,
+		.source = q->source,
+		.len = q->len,
 		.file_name = fname,
 		.time_limit_ms = q->time_limit_ms,
 		.mem_limit = q->mem_limit,
+		.defines = (const char *const *)defs.v,
 	};
 	struct vms_tcc_result res = { 0 };
 	int rc = vms_tcc_check(b->checker, &tr, &res);
@@ -557,7 +546,7 @@ void backend_check_fast(struct backend *b, const struct backend_req *q, struct v
 	diags_append(&r->diags, &res.diags);
 	diags_rename(&r->diags, fname, q->file);
 	vms_tcc_result_free(&res);
-	free(src);
+	vms_argv_free(&defs);
 	free(fname);
 }
 

@@ -12,7 +12,12 @@
  *    not fsync'd: after a power loss a lost entry is only a recomputation;
  *  - the size bound is kept with least-recently-used eviction; "use" is the file's mtime
  *    (touched on hits, as ccache does), so the order survives restarts: the index is
- *    rebuilt from a directory scan at open.
+ *    rebuilt from a directory scan at open;
+ *  - whatever sits at an entry's name is untrusted: only a regular file is read, never
+ *    through a symlink, never by an open that could block (a FIFO planted there would
+ *    otherwise hang the daemon's one thread and so every client), and never past the
+ *    size bound; anything else is a miss, counted as corrupt and unlinked (unlink
+ *    removes the name, never a symlink's target).
  * The memory tier is a plain LRU over copies of recently used entries, bounded in bytes.
  * One hash table holds both tiers' bookkeeping; each node sits on up to two LRU lists. */
 #include "serve/serve.h"
@@ -20,6 +25,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -280,12 +286,16 @@ static int write_entry(const char *path, const unsigned char *hdr, const void *d
 	return err;
 }
 
-/* 1 valid (data/len filled), 0 absent, -1 corrupt, -2 unreadable (left alone) */
-static int read_entry(const char *path, struct vms_hash128 key, void **data, size_t *len)
+/* 1 valid (data/len filled), 0 absent, -1 corrupt or not a regular file, -2 unreadable
+ * or over max bytes (left alone: a daemon with a larger bound may share the directory) */
+static int read_entry(const char *path, struct vms_hash128 key, uint64_t max, void **data,
+		      size_t *len)
 {
 	char *buf;
 	size_t n;
-	int r = vms_read_file(path, &buf, &n);
+	int r = vms_read_regular_file(path, max > SIZE_MAX ? SIZE_MAX : (size_t)max, &buf, &n);
+	if (r == -ELOOP || r == -EISDIR || r == -EINVAL)
+		return -1; /* a symlink, FIFO, device, directory: never an entry of ours */
 	if (r < 0)
 		return r == -ENOENT ? 0 : -2; /* unreadable: not ours to judge */
 	const unsigned char *u = (const unsigned char *)buf;
@@ -361,8 +371,12 @@ static void scan(struct vms_cache *c)
 	while ((e = readdir(top))) {
 		if (strlen(e->d_name) != 2 || hexval(e->d_name[0]) < 0 || hexval(e->d_name[1]) < 0)
 			continue;
-		char *sub = vms_xasprintf("%s/%s", c->dir, e->d_name);
-		DIR *d = opendir(sub);
+		/* not through a symlink planted as a subdirectory */
+		int sfd = openat(dirfd(top), e->d_name,
+				 O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+		DIR *d = sfd < 0 ? NULL : fdopendir(sfd);
+		if (sfd >= 0 && !d)
+			close(sfd);
 		struct dirent *f;
 		while (d && (f = readdir(d))) {
 			if (f->d_name[0] == '.')
@@ -385,7 +399,6 @@ static void scan(struct vms_cache *c)
 		}
 		if (d)
 			closedir(d);
-		free(sub);
 	}
 	closedir(top);
 	if (nv)
@@ -446,7 +459,7 @@ static void touch(struct vms_cache *c, struct node *n, int force)
 	if (!force && now - n->touched < TOUCH_EVERY_S)
 		return;
 	char *p = vms_cache_entry_path(c, n->key);
-	utimensat(AT_FDCWD, p, NULL, 0);
+	utimensat(AT_FDCWD, p, NULL, AT_SYMLINK_NOFOLLOW);
 	free(p);
 	n->touched = now;
 }
@@ -478,7 +491,7 @@ enum vms_cache_hit vms_cache_get(struct vms_cache *c, struct vms_hash128 key, vo
 	char *path = vms_cache_entry_path(c, key);
 	void *buf = NULL;
 	size_t blen = 0;
-	int r = read_entry(path, key, &buf, &blen);
+	int r = read_entry(path, key, c->max_disk + HDR_LEN, &buf, &blen);
 	if (r < 0 && r != -1) /* unreadable for another reason: treat as absent */
 		r = 0;
 	if (r == -1) {
@@ -510,7 +523,9 @@ int vms_cache_put(struct vms_cache *c, struct vms_hash128 key, const void *data,
 	mem_store(c, n, data, len);
 	c->st.stores++;
 	int err = 0;
-	if (c->dir) {
+	/* An entry over the whole disk bound would evict everything else and still not fit;
+	 * read_entry refuses such files, so they are not written either. */
+	if (c->dir && len <= c->max_disk) {
 		unsigned char hdr[HDR_LEN];
 		memcpy(hdr, ENTRY_MAGIC, 8);
 		put_u64(hdr + 8, key.hi);

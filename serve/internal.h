@@ -282,7 +282,10 @@ void rpc_respond(int fd, struct json_object *id, struct json_object *result);
 void rpc_error(int fd, struct json_object *id, int code, const char *msg);
 void rpc_notify(int fd, const char *method, struct json_object *params);
 /* One message from in at *off (moved past it): 1 taken (*msg NULL and *bad set when its
- * body is not a JSON object), 0 incomplete, -1 broken framing. */
+ * body is not a JSON object), 0 incomplete, -1 broken framing (*bad says how; *off moved
+ * to the next Content-Length header, or past what can be dropped). */
+enum { RPC_BAD_JSON = 1, RPC_BAD_NOT_OBJECT, RPC_BAD_HEADER_LONG, RPC_BAD_NO_LENGTH,
+       RPC_BAD_LENGTH, RPC_BAD_TOO_LARGE };
 int rpc_take(struct vms_buf *in, size_t *off, struct json_object **msg, int *bad);
 
 /* lsp_pos.c: positions in UTF-16 code units over a UTF-8 text; lines 0-based. */

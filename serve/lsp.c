@@ -537,11 +537,50 @@ static void on_change(struct lsp *l, struct json_object *params)
 	d->dirty = 1;
 }
 
+/* JSON-RPC's Invalid Request (-32600): a method that is missing or not a string, an id
+ * that is not a string or number, params that are not an object for a method whose
+ * handler reads them. A request gets the error, a notification is only logged (it gets
+ * no reply); a message with no method but a result or error is a response to a request
+ * this server never sends, and is dropped. 1 when m is fine to dispatch. */
+static int valid_request(struct lsp *l, struct json_object *m, const char *method,
+			 struct json_object *id, struct json_object *params)
+{
+	static const char *const needs_object[] = { "initialize", "textDocument/didOpen",
+						    "textDocument/didChange", "textDocument/didSave",
+						    "textDocument/didClose" };
+	const char *why = NULL;
+	int request = id != NULL;
+	if (!json_object_object_get_ex(m, "method", NULL)) {
+		if (json_object_object_get_ex(m, "result", NULL) ||
+		    json_object_object_get_ex(m, "error", NULL))
+			return 0;
+		why = "no method";
+	} else if (!method) {
+		why = "the method is not a string";
+	} else if (id && !json_object_is_type(id, json_type_string) &&
+		   !json_object_is_type(id, json_type_int) &&
+		   !json_object_is_type(id, json_type_double)) {
+		why = "the id is not a string or number";
+		id = NULL;
+	} else if (params && !json_object_is_type(params, json_type_object)) {
+		for (size_t i = 0; i < sizeof(needs_object) / sizeof(*needs_object); i++)
+			if (!strcmp(method, needs_object[i]))
+				why = "params is not an object";
+	}
+	if (!why)
+		return 1;
+	lsp_log(l, "invalid %s%s%s: %s", request ? "request" : "notification", method ? " " : "",
+		method ? method : "", why);
+	if (request) /* id NULL here when the id itself is what is wrong: answered with null */
+		rpc_error(l->out, id, RPC_INVALID, why);
+	return 0;
+}
+
 static void dispatch(struct lsp *l, struct json_object *m)
 {
 	const char *method = jstr(m, "method");
 	struct json_object *id = jget(m, "id"), *params = jget(m, "params");
-	if (!method) /* a response to a request we never send */
+	if (!valid_request(l, m, method, id, params))
 		return;
 	if (!strcmp(method, "initialize")) {
 		on_initialize(l, id, params);
@@ -586,6 +625,20 @@ static void dispatch(struct lsp *l, struct json_object *m)
 
 /* ---- the loop ------------------------------------------------------------------- */
 
+static const char *framing_why(int bad)
+{
+	switch (bad) {
+	case RPC_BAD_HEADER_LONG:
+		return "no end of the header within 8 KiB";
+	case RPC_BAD_NO_LENGTH:
+		return "no Content-Length";
+	case RPC_BAD_TOO_LARGE:
+		return "Content-Length too large";
+	default:
+		return "Content-Length not a number";
+	}
+}
+
 /* Everything stdin has sent so far is applied before any check runs (before_sleep),
  * so a burst of keystrokes costs one check. */
 static void stdin_readable(struct loop *lp, int fd, int events, void *data)
@@ -603,14 +656,21 @@ static void stdin_readable(struct loop *lp, int fd, int events, void *data)
 		int bad;
 		int t = rpc_take(&l->inbuf, &l->off, &m, &bad);
 		if (t < 0) {
-			lsp_log(l, "broken message framing; stopping");
-			l->eof = 1;
-			break;
+			/* the framing is lost: log it and carry on at the next header */
+			lsp_log(l, "bad message header (%s); skipping to the next Content-Length",
+				framing_why(bad));
+			continue;
 		}
 		if (t == 0)
 			break;
-		if (bad) {
+		if (bad == RPC_BAD_JSON) {
+			lsp_log(l, "a message body is not valid JSON");
 			rpc_error(l->out, NULL, RPC_PARSE_ERROR, "malformed JSON");
+			continue;
+		}
+		if (bad) {
+			lsp_log(l, "a message body is not a JSON object");
+			rpc_error(l->out, NULL, RPC_INVALID, "a message must be a JSON object");
 			continue;
 		}
 		const char *method = jstr(m, "method");

@@ -2,9 +2,9 @@
  *
  * A message is a header block ("Name: value" lines, each ended by CRLF, then an empty
  * line) and a body of exactly Content-Length bytes. Only Content-Length matters here
- * (Content-Type is always the UTF-8 JSON default); a header block that never ends or
- * a length that is missing or huge is broken framing, after which nothing can be
- * trusted to start at a message boundary. */
+ * (Content-Type is always the UTF-8 JSON default). A header block that never ends or
+ * a length that is missing, malformed or huge is broken framing: that message is
+ * skipped and reading resumes at the next Content-Length header (resync below). */
 #include "serve/internal.h"
 
 #include <json-c/json.h>
@@ -57,6 +57,44 @@ void rpc_notify(int fd, const char *method, struct json_object *params)
 	rpc_send(fd, m);
 }
 
+/* Resynchronisation after a header that cannot be trusted: the next message is taken to
+ * start at the next "Content-Length:" (case as in the header) at or after from, since a
+ * message ends where the next one's header begins with no separator. When there is none
+ * yet, everything is dropped but a tail that may be the start of one, so memory stays
+ * bounded however long the garbage (or a refused oversized body) runs. */
+static size_t resync(const char *base, size_t avail, size_t from)
+{
+	static const char key[] = "Content-Length:";
+	const size_t k = sizeof(key) - 1;
+	for (size_t i = from; i + k <= avail; i++)
+		if (!strncasecmp(base + i, key, k))
+			return i;
+	size_t i = avail > from + k ? avail - k + 1 : from;
+	for (; i < avail; i++)
+		if (!strncasecmp(base + i, key, avail - i))
+			return i;
+	return avail;
+}
+
+/* The value of a Content-Length line: digits between optional blanks, at most
+ * MAX_MESSAGE; -1 when not a number, -2 when too large. */
+static long parse_length(const char *p, const char *eol)
+{
+	while (p < eol && (*p == ' ' || *p == '\t'))
+		p++;
+	if (p == eol || *p < '0' || *p > '9')
+		return -1;
+	long v = 0;
+	for (; p < eol && *p >= '0' && *p <= '9'; p++)
+		if ((v = v * 10 + (*p - '0')) > (long)MAX_MESSAGE)
+			v = (long)MAX_MESSAGE + 1; /* saturate; the digits still need checking */
+	while (p < eol && (*p == ' ' || *p == '\t'))
+		p++;
+	if (p != eol)
+		return -1;
+	return v > (long)MAX_MESSAGE ? -2 : v;
+}
+
 int rpc_take(struct vms_buf *in, size_t *off, struct json_object **msg, int *bad)
 {
 	*msg = NULL;
@@ -64,34 +102,49 @@ int rpc_take(struct vms_buf *in, size_t *off, struct json_object **msg, int *bad
 	const char *base = in->data + *off;
 	size_t avail = in->len - *off;
 	const char *end = NULL;
-	for (size_t i = 0; i + 3 < avail; i++)
+	for (size_t i = 0; i + 3 < avail && i <= MAX_HEADER; i++)
 		if (base[i] == '\r' && base[i + 1] == '\n' && base[i + 2] == '\r' && base[i + 3] == '\n') {
 			end = base + i;
 			break;
 		}
-	if (!end)
-		return avail > MAX_HEADER ? -1 : 0;
-	long clen = -1;
+	if (!end) {
+		if (avail <= MAX_HEADER + 3)
+			return 0;
+		*bad = RPC_BAD_HEADER_LONG;
+		*off += resync(base, avail, 1);
+		return -1;
+	}
+	long clen = -3;
 	for (const char *p = base; p < end;) {
 		const char *eol = p;
 		while (eol < end && *eol != '\r')
 			eol++;
-		if (eol - p > 15 && !strncasecmp(p, "Content-Length:", 15))
-			clen = strtol(p + 15, NULL, 10);
+		if (eol - p >= 15 && !strncasecmp(p, "Content-Length:", 15))
+			clen = parse_length(p + 15, eol);
 		p = eol + 2;
 	}
-	if (clen < 0 || (unsigned long)clen > MAX_MESSAGE)
-		return -1;
 	size_t hdr = (size_t)(end - base) + 4;
+	if (clen < 0) {
+		*bad = clen == -3 ? RPC_BAD_NO_LENGTH : clen == -2 ? RPC_BAD_TOO_LARGE : RPC_BAD_LENGTH;
+		*off += resync(base, avail, hdr);
+		return -1;
+	}
 	if (avail < hdr + (size_t)clen)
 		return 0;
 	struct json_tokener *tok = json_tokener_new_ex(64);
 	*msg = json_tokener_parse_ex(tok, base + hdr, (int)clen);
-	if (json_tokener_get_error(tok) != json_tokener_success || !*msg ||
-	    !json_object_is_type(*msg, json_type_object)) {
+	size_t used = json_tokener_get_parse_end(tok);
+	while (used < (size_t)clen && (base[hdr + used] == ' ' || base[hdr + used] == '\t' ||
+				       base[hdr + used] == '\r' || base[hdr + used] == '\n'))
+		used++;
+	if (json_tokener_get_error(tok) != json_tokener_success || !*msg || used != (size_t)clen) {
 		json_object_put(*msg);
 		*msg = NULL;
-		*bad = 1;
+		*bad = RPC_BAD_JSON;
+	} else if (!json_object_is_type(*msg, json_type_object)) {
+		json_object_put(*msg);
+		*msg = NULL;
+		*bad = RPC_BAD_NOT_OBJECT;
 	}
 	json_tokener_free(tok);
 	*off += hdr + (size_t)clen;

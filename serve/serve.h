@@ -35,7 +35,8 @@ struct vms_cache_stats {
 int vms_cache_open(const struct vms_cache_opts *o, struct vms_cache **out);
 void vms_cache_close(struct vms_cache *c);
 /* On a hit *data is an owned copy. A disk entry whose checksum, key or length does not
- * match is deleted and reported as a miss (counted in stats.corrupt). */
+ * match, or that is not a regular file (a FIFO, symlink or device planted there), is
+ * deleted and reported as a miss (counted in stats.corrupt). */
 enum vms_cache_hit vms_cache_get(struct vms_cache *c, struct vms_hash128 key, void **data,
 				 size_t *len);
 /* Stores in memory and on disk; evicts least recently used entries past the bounds.

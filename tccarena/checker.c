@@ -157,10 +157,16 @@ static int spawn_helper(const struct vms_tcc_checker *c, pid_t *pid, int *sock,
 	return 0;
 }
 
+static void copy_strv(struct vms_argv *dst, const char *const *src)
+{
+	for (const char *const *p = src; p && *p; p++)
+		vms_argv_push(dst, *p);
+}
+
 /* Starts a helper for this preamble. 0 with *out filled; 1 when the preamble itself has
  * errors (msgs filled, no snapshot); -errno when the helper could not run. */
-static int snapshot_build(struct vms_tcc_checker *c, const char *preamble, size_t plen,
-			  const char *dir, struct vms_hash128 key, struct snapshot *out,
+static int snapshot_build(struct vms_tcc_checker *c, const struct vms_tcc_request *req,
+			  size_t plen, const char *dir, struct vms_hash128 key, struct snapshot *out,
 			  struct vms_raw_msgs *msgs, struct vms_diags *d)
 {
 	memset(out, 0, sizeof(*out));
@@ -172,12 +178,18 @@ static int snapshot_build(struct vms_tcc_checker *c, const char *preamble, size_
 	out->tmpl_path = side_path(dir, "preamble");
 	out->body_path = side_path(dir, "body");
 	out->key = key;
+	/* the request's macros follow the checker's: the helper applies them in order */
+	struct vms_argv defs = { 0 };
+	copy_strv(&defs, c->o.defines);
+	copy_strv(&defs, req->defines);
 	struct vms_wire_setup setup = {
 		.o = c->o, .cdirs = c->cdirs, .cfiles = c->cfiles,
 		.tmpl_path = out->tmpl_path, .body_path = out->body_path,
-		.preamble = preamble, .plen = plen,
+		.preamble = req->source, .plen = plen,
 	};
+	setup.o.defines = (const char *const *)defs.v;
 	rc = vms_wire_send_setup(out->sock, &setup);
+	vms_argv_free(&defs);
 	if (rc == -EMSGSIZE) { /* (a helper that died shows up as EOF below) */
 		vms_diag_add(d, VMS_ERROR, NULL, 0, 0, "the program's preamble is too large");
 		snapshot_kill(out);
@@ -213,12 +225,6 @@ static int snapshot_build(struct vms_tcc_checker *c, const char *preamble, size_
 	c->st.last_build_arena_bytes = ready.arena_bytes;
 	c->st.last_build_ms = vms_now_ms() - t0;
 	return 0;
-}
-
-static void copy_strv(struct vms_argv *dst, const char *const *src)
-{
-	for (const char *const *p = src; p && *p; p++)
-		vms_argv_push(dst, *p);
 }
 
 /* The helper program: the option, $VMSLIM_TCC_HELPER, beside the running program, the
@@ -339,6 +345,8 @@ static void prepare_request(const struct vms_tcc_request *req, struct prepared *
 	struct vms_hasher *h = vms_hasher_new();
 	vms_hasher_update(h, req->source, p->plen);
 	vms_hasher_update_str(h, p->dir);
+	for (const char *const *def = req->defines; def && *def; def++)
+		vms_hasher_update_str(h, *def);
 	p->key = vms_hasher_digest(h);
 	vms_hasher_free(h);
 }
@@ -372,7 +380,7 @@ static long find_snapshot(struct vms_tcc_checker *c, const struct vms_tcc_reques
 		c->st.evictions++;
 	}
 	struct snapshot s;
-	int rc = snapshot_build(c, req->source, p->plen, p->dir, p->key, &s, msgs, d);
+	int rc = snapshot_build(c, req, p->plen, p->dir, p->key, &s, msgs, d);
 	if (rc == 1)
 		return -1;
 	if (rc < 0) {

@@ -70,7 +70,9 @@ TCCState *vms_tcc_new_state(const struct vms_tcc_opts *o, struct vms_raw_msgs *m
 		tcc_add_include_path(s, *i);
 	for (const char *const *def = o->defines; def && *def; def++) {
 		const char *eq = strchr(*def, '=');
-		if (eq) {
+		if (**def == '-') {
+			tcc_undefine_symbol(s, *def + 1);
+		} else if (eq) {
 			char *name = vms_xstrndup(*def, (size_t)(eq - *def));
 			tcc_define_symbol(s, name, eq + 1);
 			free(name);

@@ -66,7 +66,8 @@ struct vms_tcc_opts {
 	const char *headers_dir;	  /* vmslim's headers/ (prelude + shims); required */
 	const char *tcc_lib_dir;	  /* NULL: VMS_TCC_DEFAULT_LIB_DIR */
 	const char *const *include_dirs;  /* -I, NULL-terminated; may be NULL */
-	const char *const *defines;	  /* "NAME" or "NAME=VALUE", NULL-terminated; may be NULL */
+	const char *const *defines;	  /* "NAME", "NAME=VALUE" or "-NAME" (undefine it), applied
+					   * in order; NULL-terminated; may be NULL */
 	const char *vmlinux_header;	  /* if set, every #include of a file named vmlinux.h
 					   * opens this file instead (full or slim header) */
 	int warnings;			  /* report TCC's warnings in the program's own file too
@@ -93,6 +94,10 @@ struct vms_tcc_request {
 	const char *file_name;		/* NULL: "<stdin>" */
 	int time_limit_ms;		/* 0: the checker's */
 	size_t mem_limit;		/* 0: the checker's */
+	/* the request's own macros, as in vms_tcc_opts.defines, applied after the checker's
+	 * (snapshot checker only): they become part of the snapshot's key, never of the
+	 * source, so file names and lines stay the program's own */
+	const char *const *defines;
 };
 
 struct vms_tcc_result {

@@ -74,3 +74,13 @@ add_test(NAME serve_lsp_many
   COMMAND test_lsp ${VMSLIM_BIN} ${serve_vmlinux_dir} ${VMSLIM_PROGS_DIR}
           ${CMAKE_CURRENT_BINARY_DIR}/serve_lsp_many many)
 set_tests_properties(serve_lsp_many PROPERTIES TIMEOUT 600 LABELS serve)
+add_test(NAME serve_lsp_robust
+  COMMAND test_lsp ${VMSLIM_BIN} ${serve_vmlinux_dir} ${VMSLIM_PROGS_DIR}
+          ${CMAKE_CURRENT_BINARY_DIR}/serve_lsp_robust robust)
+set_tests_properties(serve_lsp_robust PROPERTIES TIMEOUT 600 LABELS serve)
+
+# a check request's -D/-U flags leave the diagnostics' file:line alone (tcc and clang)
+add_test(NAME serve_check_defines
+  COMMAND sh ${CMAKE_CURRENT_LIST_DIR}/check_defines.sh ${VMSLIM_BIN} ${serve_vmlinux_dir}
+          ${CMAKE_CURRENT_BINARY_DIR}/serve_check_defines)
+set_tests_properties(serve_check_defines PROPERTIES TIMEOUT 300 LABELS serve SKIP_RETURN_CODE 77)

@@ -12,7 +12,8 @@
  * shutdown + exit ends the server with status 0. A second session runs the clang-exact
  * tier (--exact: libclang with a precompiled preamble): clang's own message, on the line.
  * With "load" as a fifth argument: the --load session of load_session() instead; with
- * "many", many_session(): more clang jobs at once than the old 64-slot poll loop read. */
+ * "many", many_session(): more clang jobs at once than the old 64-slot poll loop read;
+ * with "robust", robust_session(): broken framing and invalid requests are survived. */
 #include <errno.h>
 #include <fcntl.h>
 #include <json-c/json.h>
@@ -217,9 +218,9 @@ static void open_doc(const char *uri, const char *text, int version)
 
 #define T 60000 /* generous: builds under sanitizers on 2 cores */
 
-/* Starts `vmslim lsp` on pipes and initializes it; returns the initialize reply. */
-static struct json_object *start_server(const char *vmslim, const char *vmlinux_dir,
-					const char *logf, const char *cache, const char *extra)
+/* Starts `vmslim lsp` on pipes (to_srv, from_srv, srv). */
+static void spawn_server(const char *vmslim, const char *vmlinux_dir, const char *logf,
+			 const char *cache, const char *extra)
 {
 	int in[2], out[2];
 	if (pipe(in) < 0 || pipe(out) < 0)
@@ -239,6 +240,13 @@ static struct json_object *start_server(const char *vmslim, const char *vmlinux_
 	to_srv = in[1];
 	from_srv = out[0];
 	inbuf.len = 0;
+}
+
+/* Starts `vmslim lsp` on pipes and initializes it; returns the initialize reply. */
+static struct json_object *start_server(const char *vmslim, const char *vmlinux_dir,
+					const char *logf, const char *cache, const char *extra)
+{
+	spawn_server(vmslim, vmlinux_dir, logf, cache, extra);
 	struct json_object *ip = json_object_new_object();
 	json_object_object_add(ip, "processId", json_object_new_int(getpid()));
 	json_object_object_add(ip, "capabilities", json_object_new_object());
@@ -380,18 +388,135 @@ static int many_session(const char *vmslim, const char *vmlinux_dir, const char 
 	return test_exit();
 }
 
+/* Writes raw bytes to the server, framing and all. */
+static void send_raw(const char *bytes, size_t n)
+{
+	CHECK(write(to_srv, bytes, n) == (ssize_t)n, "cannot write to the server");
+}
+
+/* Sends body under a correct header. */
+static void send_body(const char *body)
+{
+	char *h = vms_xasprintf("Content-Length: %zu\r\n\r\n%s", strlen(body), body);
+	send_raw(h, strlen(h));
+	free(h);
+}
+
+/* The next message must be an error with this code for this id (-1: id null). */
+static void expect_error(const char *what, int id, int code)
+{
+	struct json_object *m = next_msg(T), *e = get(m, "error"), *mid = get(m, "id");
+	CHECK(m, "%s: no reply (server dead?)", what);
+	CHECK(e && json_object_get_int(get(e, "code")) == code, "%s: not error %d: %s", what, code,
+	      m ? json_object_to_json_string(m) : "");
+	if (id < 0)
+		CHECK(m && json_object_object_get_ex(m, "id", NULL) && !mid, "%s: id not null", what);
+	else
+		CHECK(mid && json_object_get_int(mid) == id, "%s: wrong id", what);
+	json_object_put(m);
+}
+
+/* A request that gets error code; the server answers it, so it read on to here. */
+static void probe(const char *what, const char *method, int code)
+{
+	int id = request(method, json_object_new_object());
+	expect_error(what, id, code);
+}
+
+/* Broken framing and invalid requests: each bad message is followed by a probe the
+ * server must answer next (nothing for the broken one itself unless due), and after all
+ * of them a normal initialize + didOpen still gets its diagnostics. */
+static int robust_session(const char *vmslim, const char *vmlinux_dir, const char *work)
+{
+	char *logf = vms_xasprintf("%s/lsp-robust.log", work), *cache = vms_xasprintf("%s/cache", work);
+	spawn_server(vmslim, vmlinux_dir, logf, cache, NULL);
+	/* before initialize, a request gets -32002: the probe */
+	static const char *const framing[] = {
+		"Content-Length: -5\r\n\r\n",
+		"Content-Length: abc\r\n\r\n",
+		"Content-Length: 12x\r\n\r\n{\"id\": 1}   ",
+		"Content-Type: application/vscode-jsonrpc; charset=utf-8\r\n\r\n{\"id\": 1}",
+		"Content-Length: 99999999999999999999999\r\n\r\n{\"id\": 1}",
+		"Content-Length: 4000000000\r\n\r\n",
+		"Content-Length:\r\n\r\n",
+	};
+	for (size_t i = 0; i < sizeof(framing) / sizeof(*framing); i++) {
+		send_raw(framing[i], strlen(framing[i]));
+		probe(framing[i], "shutdown", -32002);
+	}
+	/* a header that never ends: 9000 bytes with no blank line */
+	char junk[9000];
+	memset(junk, 'x', sizeof(junk));
+	memcpy(junk, "Content-Length: 10\r\nX-Junk: ", 28);
+	send_raw(junk, sizeof(junk));
+	probe("a 9000-byte header", "shutdown", -32002);
+
+	/* bodies: unparsable JSON -32700 with id null; the rest -32600 */
+	send_body("{\"id\": 3, \"method\": ");
+	expect_error("truncated JSON", -1, -32700);
+	send_body("{\"id\": 3} trailing");
+	expect_error("trailing garbage", -1, -32700);
+	send_body("");
+	expect_error("empty body", -1, -32700);
+	send_body("[1, 2]");
+	expect_error("a batch array", -1, -32600);
+	send_body("{\"jsonrpc\": \"2.0\", \"id\": 501}");
+	expect_error("no method", 501, -32600);
+	send_body("{\"jsonrpc\": \"2.0\", \"id\": 502, \"method\": 7}");
+	expect_error("a number for the method", 502, -32600);
+	send_body("{\"jsonrpc\": \"2.0\", \"id\": 503, \"method\": \"initialize\", \"params\": \"x\"}");
+	expect_error("string params", 503, -32600);
+	send_body("{\"jsonrpc\": \"2.0\", \"id\": [1], \"method\": \"shutdown\"}");
+	expect_error("an array id", -1, -32600);
+	/* notifications with the same faults get no reply; a response is dropped */
+	send_body("{\"jsonrpc\": \"2.0\", \"method\": 7}");
+	send_body("{\"jsonrpc\": \"2.0\", \"method\": \"textDocument/didOpen\", \"params\": [1]}");
+	send_body("{\"jsonrpc\": \"2.0\", \"id\": 9, \"result\": null}");
+	probe("after bad notifications", "shutdown", -32002);
+
+	/* a normal session after all that */
+	struct json_object *ip = json_object_new_object();
+	json_object_object_add(ip, "capabilities", json_object_new_object());
+	int id = request("initialize", ip);
+	struct json_object *m = next_msg(T);
+	CHECK(m && get(m, "result") && json_object_get_int(get(m, "id")) == id,
+	      "no initialize reply after the bad input");
+	json_object_put(m);
+	send_raw(framing[1], strlen(framing[1]));
+	send_body("{\"jsonrpc\": \"2.0\", \"id\": 504, \"method\": \"textDocument/didSave\", \"params\": 1}");
+	expect_error("didSave with number params", 504, -32600);
+	probe("initialized, after a bad header", "vmslim/none", -32601);
+	char *path = vms_xasprintf("%s/robust.bpf.c", work), *uri = vms_xasprintf("file://%s", path);
+	static const char src[] = "int f(void)\n{\n\treturn undeclared_n;\n}\n";
+	vms_write_file_atomic(path, src, strlen(src), 0644);
+	open_doc(uri, src, 1);
+	struct json_object *own, *p = wait_diags(1, &own, T);
+	CHECK(p && count_errors(p) >= 1, "no diagnostics after the bad input");
+	json_object_put(own);
+	stop_server();
+	char *log = NULL;
+	size_t ll;
+	CHECK(vms_read_file(logf, &log, &ll) == 0 && strstr(log, "bad message header"),
+	      "the bad headers were not logged");
+	free(log), free(path), free(uri), free(logf), free(cache);
+	return test_exit();
+}
+
 int main(int argc, char **argv)
 {
-	if (argc != 5 && !(argc == 6 && (!strcmp(argv[5], "load") || !strcmp(argv[5], "many")))) {
-		fprintf(stderr, "usage: test_lsp VMSLIM VMLINUX_DIR PROGS_DIR WORK_DIR [load|many]\n");
+	if (argc != 5 && !(argc == 6 && (!strcmp(argv[5], "load") || !strcmp(argv[5], "many") ||
+					 !strcmp(argv[5], "robust")))) {
+		fprintf(stderr,
+			"usage: test_lsp VMSLIM VMLINUX_DIR PROGS_DIR WORK_DIR [load|many|robust]\n");
 		return 2;
 	}
 	const char *vmslim = argv[1], *vmlinux_dir = argv[2], *progs = argv[3], *work = argv[4];
 	signal(SIGPIPE, SIG_IGN);
 	test_fresh_dir(work);
 	if (argc == 6) {
-		int rc = !strcmp(argv[5], "many") ? many_session(vmslim, vmlinux_dir, work)
-						   : load_session(vmslim, vmlinux_dir, work);
+		int rc = !strcmp(argv[5], "many")     ? many_session(vmslim, vmlinux_dir, work)
+			 : !strcmp(argv[5], "robust") ? robust_session(vmslim, vmlinux_dir, work)
+						      : load_session(vmslim, vmlinux_dir, work);
 		vms_buf_free(&inbuf);
 		return rc;
 	}

@@ -1,9 +1,12 @@
 /* The result cache through its API, on a real directory: survives a reopen, detects
  * truncated, bit-flipped and misplaced entries (and recomputes, never serves them),
  * keeps its size bounds with least-recently-used eviction, before and after a reopen,
- * and sweeps the temporaries of a crashed writer.
+ * sweeps the temporaries of a crashed writer, and treats a FIFO, symlink or directory
+ * planted at an entry's name as a prompt miss (a FIFO once hung the daemon in open()).
  * usage: test_serve_cache WORK_DIR */
+#include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -161,6 +164,91 @@ int main(int argc, char **argv)
 	CHECK(access(old, F_OK) < 0, "the old temporary was not swept");
 	CHECK(access(young, F_OK) == 0, "a young temporary (another writer's) was swept");
 	free(old), free(young), free(e), free(d2);
+
+	/* 6. not a regular file at an entry's name: a FIFO (whose blocking open() would
+	 * hang the daemon), a symlink to a valid-looking entry outside the cache, a
+	 * directory. Each is a prompt miss, counted, removed where unlink can remove it,
+	 * and a fresh answer is then stored and served. alarm(): a regression that blocks
+	 * kills the test instead of hanging it. */
+	char *d3 = vms_xasprintf("%s/planted", dir);
+	struct vms_cache_opts op = { .dir = d3 };
+	CHECK(vms_cache_open(&op, &c) == 0, "open planted");
+	for (int i = 300; i < 303; i++)
+		put(c, i, 2000);
+	char *pf = vms_cache_entry_path(c, key(300)), *pl = vms_cache_entry_path(c, key(301));
+	char *pd = vms_cache_entry_path(c, key(302));
+	vms_cache_close(c);
+	char *outside = vms_xasprintf("%s/outside-entry", dir), *ob_ = NULL;
+	size_t on = 0;
+	CHECK(vms_read_file(pl, &ob_, &on) == 0, "read entry 301");
+	CHECK(vms_write_file_atomic(outside, ob_, on, 0600) == 0, "copy entry 301 outside");
+	CHECK(unlink(pf) == 0 && mkfifo(pf, 0600) == 0, "plant a FIFO");
+	CHECK(unlink(pl) == 0 && symlink(outside, pl) == 0, "plant a symlink");
+	CHECK(unlink(pd) == 0 && mkdir(pd, 0700) == 0, "plant a directory");
+	alarm(20);
+	CHECK(vms_cache_open(&op, &c) == 0, "reopen planted");
+	vms_cache_get_stats(c, &st);
+	CHECK(st.disk_entries == 0, "scan took a non-file for an entry: %llu", (unsigned long long)st.disk_entries);
+	CHECK(get_check(c, 300, 2000) == VMS_CACHE_MISS, "a FIFO served");
+	CHECK(get_check(c, 301, 2000) == VMS_CACHE_MISS, "an entry served through a symlink");
+	CHECK(get_check(c, 302, 2000) == VMS_CACHE_MISS, "a directory served");
+	vms_cache_get_stats(c, &st);
+	CHECK(st.corrupt == 3, "planted count %llu", (unsigned long long)st.corrupt);
+	struct stat ls;
+	CHECK(lstat(pf, &ls) < 0 && errno == ENOENT, "the FIFO was not removed");
+	CHECK(lstat(pl, &ls) < 0 && errno == ENOENT, "the symlink was not removed");
+	char *ob2 = NULL;
+	size_t on2 = 0;
+	CHECK(vms_read_file(outside, &ob2, &on2) == 0 && on2 == on && !memcmp(ob_, ob2, on),
+	      "the symlink's target was touched");
+	free(ob_), free(ob2);
+	CHECK(rmdir(pd) == 0, "rmdir the planted directory");
+	for (int i = 300; i < 303; i++) {
+		put(c, i, 2000);
+		CHECK(get_check(c, i, 2000) == VMS_CACHE_MEM, "fresh entry %d", i);
+	}
+	vms_cache_close(c);
+	CHECK(vms_cache_open(&op, &c) == 0, "reopen planted");
+	for (int i = 300; i < 303; i++)
+		CHECK(get_check(c, i, 2000) == VMS_CACHE_DISK, "fresh entry %d from disk", i);
+	vms_cache_get_stats(c, &st);
+	uint64_t before = st.disk_entries;
+	vms_cache_close(c);
+	/* a subdirectory that is a symlink is not scanned through */
+	char hex[33];
+	vms_hash128_hex(key(400), hex);
+	char *osub = vms_xasprintf("%s/outside-sub", dir);
+	char *lsub = vms_xasprintf("%s/serve/%.2s", d3, hex);
+	char *oent = vms_xasprintf("%s/%s", osub, hex + 2);
+	CHECK(access(lsub, F_OK) < 0, "pick another key: its subdirectory exists");
+	CHECK(mkdir(osub, 0700) == 0 && symlink(osub, lsub) == 0, "plant a symlinked subdirectory");
+	CHECK(vms_write_file_atomic(oent, "x", 1, 0600) == 0, "a file under it");
+	CHECK(vms_cache_open(&op, &c) == 0, "reopen planted");
+	vms_cache_get_stats(c, &st);
+	CHECK(st.disk_entries == before, "scanned through a symlinked subdirectory: %llu",
+	      (unsigned long long)st.disk_entries);
+	vms_cache_close(c);
+	alarm(0);
+	free(pf), free(pl), free(pd), free(outside), free(d3), free(osub), free(lsub), free(oent);
+
+	/* 7. an entry over the disk bound is not written, and one planted is not read */
+	char *d4b = vms_xasprintf("%s/small", dir);
+	struct vms_cache_opts os = { .dir = d4b, .max_disk_bytes = 8 * 1024, .max_mem_bytes = 1024 };
+	struct vms_cache_opts obig = { .dir = d4b };
+	CHECK(vms_cache_open(&os, &c) == 0, "open small");
+	put(c, 500, 10000);
+	vms_cache_get_stats(c, &st);
+	CHECK(st.disk_entries == 0, "an entry over the disk bound was written");
+	struct vms_cache *cb;
+	CHECK(vms_cache_open(&obig, &cb) == 0, "open big");
+	put(cb, 501, 10000);
+	vms_cache_close(cb);
+	CHECK(get_check(c, 501, 10000) == VMS_CACHE_MISS, "an entry over the read bound served");
+	vms_cache_close(c);
+	CHECK(vms_cache_open(&obig, &cb) == 0, "open big");
+	CHECK(get_check(cb, 501, 10000) == VMS_CACHE_DISK, "the big daemon's entry was removed");
+	vms_cache_close(cb);
+	free(d4b);
 
 	/* 5. memory only */
 	struct vms_cache_opts om = { .dir = NULL, .max_mem_bytes = 1 << 20 };
