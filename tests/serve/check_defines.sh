@@ -25,16 +25,8 @@ SRC
 # the same two lines down, with __has_include: the fast checker passes it on to clang
 { printf '#if __has_include("vmlinux.h")\n#endif\n'; cat "$d/prog.bpf.c"; } > "$d/clang.bpf.c"
 
-sock=$d/s.sock
-"$vmslim" serve -s "$sock" -I "$vmlinux_dir" -I /usr/include --cache-dir "$d/cache" \
-	--no-disk-cache -q &
-pid=$!
-i=0
-until "$vmslim" client -s "$sock" ping >/dev/null 2>&1; do
-	i=$((i + 1))
-	[ $i -lt 300 ] && kill -0 $pid 2>/dev/null || { echo "FAIL: daemon did not start"; exit 1; }
-	sleep 0.1
-done
+. "$(dirname "$0")/daemon.sh"
+daemon_start s
 fail=0
 
 # WANT FILE what args...: the first error's "file:line" must be WANT
@@ -78,7 +70,6 @@ reach 1 val.bpf.c "tcc, -U undefines" -D FOO=1 -U FOO
 got=$(grep -m1 ': error: ' "$d/out" | cut -d: -f1,2)
 [ "$got" = prog.bpf.c:9 ] || { echo "FAIL: vmslim check -D: '$got'"; cat "$d/out"; fail=1; }
 
-"$vmslim" client -s "$sock" shutdown >/dev/null 2>&1
-wait $pid
+daemon_stop
 [ $fail -eq 0 ] && echo PASS
 exit $fail

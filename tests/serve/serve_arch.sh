@@ -19,27 +19,9 @@ cat > "$d/p.bpf.c" <<'SRC'
 #endif
 int x;
 SRC
+. "$(dirname "$0")/daemon.sh"
 fail=0
 pid=
-
-start() { # NAME [serve options...]
-	sock=$d/$1.sock
-	shift
-	"$vmslim" serve -s "$sock" -I "$vmlinux_dir" -I /usr/include --cache-dir "$d/cache" \
-		--no-disk-cache -q "$@" &
-	pid=$!
-	i=0
-	until "$vmslim" client -s "$sock" ping >/dev/null 2>&1; do
-		i=$((i + 1))
-		[ $i -lt 300 ] && kill -0 $pid 2>/dev/null || { echo "FAIL: daemon did not start"; exit 1; }
-		sleep 0.1
-	done
-}
-
-stop() {
-	"$vmslim" client -s "$sock" shutdown >/dev/null 2>&1
-	wait $pid
-}
 
 expect() { # WANT-EXIT WHAT client-args...
 	want=$1 what=$2
@@ -53,7 +35,7 @@ expect() { # WANT-EXIT WHAT client-args...
 	fi
 }
 
-start req
+daemon_start req
 expect 0 "check, arm64 from the request" check "$d/p.bpf.c" -D __TARGET_ARCH_arm64
 expect 0 "build, arm64 from the request" build "$d/p.bpf.c" -o "$d/p.o" -- -D__TARGET_ARCH_arm64
 # the control: the source does look at the architecture (the host's is not arm64 here)
@@ -61,10 +43,10 @@ if [ "$(uname -m)" != aarch64 ]; then
 	expect 1 "check, the host's architecture" check "$d/p.bpf.c"
 	grep -q 'not built for arm64' "$d/out" || { echo "FAIL: control"; cat "$d/out"; fail=1; }
 fi
-stop
+daemon_stop
 
-start daemon -D __TARGET_ARCH_arm64
+daemon_start daemon -D __TARGET_ARCH_arm64
 expect 0 "check, arm64 from the daemon" check "$d/p.bpf.c"
 expect 0 "build, arm64 from the daemon" build "$d/p.bpf.c" -o "$d/p.o"
-stop
+daemon_stop
 exit $fail
