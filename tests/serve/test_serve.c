@@ -131,17 +131,6 @@ static int srv_stop(struct srv *s)
 
 /* ---- requests ------------------------------------------------------------------- */
 
-static char *slurp(const char *path)
-{
-	char *d;
-	size_t n;
-	if (vms_read_file(path, &d, &n) < 0) {
-		fprintf(stderr, "cannot read %s\n", path);
-		exit(1);
-	}
-	return d;
-}
-
 static struct json_object *compile_req(const char *op, const char *file, const char *src,
 				       const char *const *flags)
 {
@@ -342,7 +331,7 @@ static void part_restart(void)
 	char *cache = vms_xasprintf("%s/cache", work);
 	char *entries = vms_xasprintf("%s/serve", cache);
 	char *p = vms_xasprintf("%s/execsnoop.bpf.c", progs_dir);
-	char *src = slurp(p);
+	char *src = test_slurp(p);
 	struct srv s;
 	void *o1, *o2;
 	size_t l1, l2;
@@ -701,7 +690,7 @@ static void part_stress(void)
 {
 	char *cache = vms_xasprintf("%s/cache", work);
 	char *p = vms_xasprintf("%s/execsnoop.bpf.c", progs_dir);
-	char *good = slurp(p);
+	char *good = test_slurp(p);
 	free(p);
 	int bad_line;
 	char *bad = broken(good, &bad_line);
@@ -710,7 +699,7 @@ static void part_stress(void)
 	char *builds[3];
 	for (int i = 0; i < 3; i++) {
 		p = vms_xasprintf("%s/%s.bpf.c", progs_dir, names[i]);
-		builds[i] = slurp(p);
+		builds[i] = test_slurp(p);
 		free(p);
 	}
 	const size_t max_request = 256 * 1024;
@@ -1133,7 +1122,7 @@ static void part_sigterm(void)
 {
 	char *cache = vms_xasprintf("%s/cache", work);
 	char *p = vms_xasprintf("%s/execsnoop.bpf.c", progs_dir);
-	char *src = slurp(p);
+	char *src = test_slurp(p);
 	struct srv s;
 	srv_start(&s, "term", cache, NULL);
 	if (!s.pid)
@@ -1182,27 +1171,12 @@ static void part_sigterm(void)
 
 /* ---- client ----------------------------------------------------------------------- */
 
-static int run_cmd(const char *const *argv, char **err)
-{
-	struct vms_proc_result r;
-	if (vms_run((char *const *)argv, NULL, 0, 120000, &r) < 0) {
-		FAIL("cannot run %s", argv[0]);
-		*err = vms_xstrdup("");
-		return -1;
-	}
-	int rc = r.exit_code;
-	*err = r.err;
-	r.err = NULL;
-	free(r.out);
-	return rc;
-}
-
 /* `vmslim client` prints and exits as `vmslim check` / `vmslim build` do. */
 static void part_client(void)
 {
 	char *cache = vms_xasprintf("%s/cache", work);
 	char *p = vms_xasprintf("%s/execsnoop.bpf.c", progs_dir);
-	char *src = slurp(p);
+	char *src = test_slurp(p);
 	int line;
 	char *bad = broken(src, &line);
 	char *badp = vms_xasprintf("%s/bad.bpf.c", work), *goodp = vms_xasprintf("%s/good.bpf.c", work);
@@ -1220,7 +1194,7 @@ static void part_client(void)
 		char *e1, *e2;
 		const char *direct[] = { vmslim, "check", inc, "-I/usr/include", files[k], NULL };
 		const char *viad[] = { vmslim, "client", "--socket", s.sock, "check", files[k], NULL };
-		int r1 = run_cmd(direct, &e1), r2 = run_cmd(viad, &e2);
+		int r1 = test_run(direct, NULL, NULL, &e1), r2 = test_run(viad, NULL, NULL, &e2);
 		CHECK(r1 == r2 && r1 == k, "check %s: vmslim check exits %d, client %d", files[k], r1, r2);
 		CHECK(!strcmp(e1, e2), "check %s: outputs differ:\n--- vmslim check\n%s--- client\n%s",
 		      files[k], e1, e2);
@@ -1229,7 +1203,7 @@ static void part_client(void)
 	}
 	char *e, *obj = vms_xasprintf("%s/c.o", work), *bobj = vms_xasprintf("%s/b.o", work);
 	const char *b1[] = { vmslim, "client", "-s", s.sock, "build", goodp, "-o", obj, NULL };
-	CHECK(run_cmd(b1, &e) == 0, "client build of a good program: %s", e);
+	CHECK(test_run(b1, NULL, NULL, &e) == 0, "client build of a good program: %s", e);
 	free(e);
 	char *data = NULL;
 	size_t dl = 0;
@@ -1237,25 +1211,25 @@ static void part_client(void)
 	      "client build wrote no object");
 	free(data);
 	const char *b2[] = { vmslim, "client", "-s", s.sock, "build", badp, "-o", bobj, NULL };
-	int rc = run_cmd(b2, &e);
+	int rc = test_run(b2, NULL, NULL, &e);
 	CHECK(rc == 1 && strstr(e, "bad.bpf.c") && strstr(e, "pidd"), "client build of a bad program: %d %s", rc, e);
 	CHECK(access(bobj, F_OK) < 0, "a failed build left an object");
 	free(e);
 	const char *b3[] = { vmslim, "client", "-s", s.sock, "check", passwdp, NULL };
-	rc = run_cmd(b3, &e);
+	rc = test_run(b3, NULL, NULL, &e);
 	CHECK(rc == 1 && strstr(e, "refused") && !strstr(e, "root:"), "client check of /etc/passwd: %d %s", rc, e);
 	free(e);
 	const char *b4[] = { vmslim, "client", "-s", s.sock, "stats", NULL };
-	CHECK(run_cmd(b4, &e) == 0, "client stats");
+	CHECK(test_run(b4, NULL, NULL, &e) == 0, "client stats");
 	free(e);
 	char *gone = vms_xstrdup(s.sock);
 	CHECK(srv_stop(&s) == 0, "client daemon exit");
 	const char *b5[] = { vmslim, "client", "-s", gone, "check", goodp, NULL };
-	rc = run_cmd(b5, &e);
+	rc = test_run(b5, NULL, NULL, &e);
 	CHECK(rc == 1 && strstr(e, "no daemon"), "client without a daemon: %d %s", rc, e);
 	free(e);
 	const char *b6[] = { vmslim, "client", "frobnicate", NULL };
-	CHECK(run_cmd(b6, &e) == 2, "client usage error");
+	CHECK(test_run(b6, NULL, NULL, &e) == 2, "client usage error");
 	free(e);
 	free(gone), free(obj), free(bobj), free(inc), free(badp), free(goodp), free(passwdp), free(bad);
 	free(src), free(p), free(cache);
