@@ -6,6 +6,7 @@
 #include <time.h>
 
 #include "cli/cli.h"
+#include "common/sandbox.h"
 #include "serve/serve.h"
 
 static const char help[] =
@@ -34,8 +35,18 @@ static const char help[] =
 	"      --time-limit MS    wall time per request (default 20000)\n"
 	"      --max-request B    largest request line in bytes (default 1048576)\n"
 	"      --max-clients N    simultaneous connections (default 128)\n"
-	"      --allow-output     let build requests name a file for the daemon to write\n"
-	"      --no-sandbox       do not confine workers with Landlock\n"
+	"      --max-per-client N simultaneous connections of one client, i.e. one peer uid\n"
+	"                         (default 32); a front-end serving many users as one uid\n"
+	"                         raises it\n"
+	"      --idle-timeout S   close a connection with nothing in flight and no complete\n"
+	"                         request line for S seconds (default 30)\n"
+	"      --allow-output DIR let build requests name a file in DIR for the daemon to write\n"
+	"      --sandbox MECH     OS confinement of every compile of a request's source:\n"
+	"                         auto (default: Landlock and a mount namespace, as far as\n"
+	"                         the kernel allows; with neither, builds are refused),\n"
+	"                         landlock, mount-ns, or both (fail to start without them)\n"
+	"      --no-sandbox       run compilers without OS confinement (the include scan\n"
+	"                         still applies)\n"
 	"      --clang PATH       " HELP_SPEC_CLANG "\n"
 	"      --headers-dir D    " HELP_SPEC_HEADERS_DIR "\n"
 	"  -q, --quiet            no log lines on stderr\n"
@@ -57,7 +68,7 @@ static void log_line(void *ctx, const char *line)
 #define MAX_MIB (1L << 40)
 
 enum { O_HEADER = 256, O_CACHE, O_NODISK, O_CSIZE, O_MCACHE, O_CPU, O_MEM, O_TIME,
-       O_MAXREQ, O_MAXCL, O_ALLOWOUT, O_NOSANDBOX, O_CLANG, O_HDRDIR };
+       O_MAXREQ, O_MAXCL, O_MAXPER, O_IDLE, O_ALLOWOUT, O_NOSANDBOX, O_SANDBOX, O_CLANG, O_HDRDIR };
 static const struct option opts[] = {
 	{ "socket", required_argument, NULL, 's' },
 	{ "header", required_argument, NULL, O_HEADER },
@@ -71,8 +82,11 @@ static const struct option opts[] = {
 	{ "time-limit", required_argument, NULL, O_TIME },
 	{ "max-request", required_argument, NULL, O_MAXREQ },
 	{ "max-clients", required_argument, NULL, O_MAXCL },
-	{ "allow-output", no_argument, NULL, O_ALLOWOUT },
+	{ "max-per-client", required_argument, NULL, O_MAXPER },
+	{ "idle-timeout", required_argument, NULL, O_IDLE },
+	{ "allow-output", required_argument, NULL, O_ALLOWOUT },
 	{ "no-sandbox", no_argument, NULL, O_NOSANDBOX },
+	{ "sandbox", required_argument, NULL, O_SANDBOX },
 	{ "clang", required_argument, NULL, O_CLANG },
 	{ "headers-dir", required_argument, NULL, O_HDRDIR },
 	{ "quiet", no_argument, NULL, 'q' },
@@ -96,6 +110,8 @@ static const struct {
 	{ O_TIME, 10, INT_MAX, 0 },
 	{ O_MAXREQ, 256, 1L << 30, 0 },
 	{ O_MAXCL, 1, 1L << 20, 0 },
+	{ O_MAXPER, 1, 1L << 20, 0 },
+	{ O_IDLE, 1, 7 * 24 * 3600, 0 },
 };
 
 /* A numeric option into its field of o: 0, or -1 after saying what was wrong. */
@@ -114,8 +130,30 @@ static int take_number(struct cli_args *a, size_t i, struct vms_serve_opts *o)
 	case O_TIME: o->time_limit_ms = (int)v; break;
 	case O_MAXREQ: o->max_request_bytes = (size_t)v; break;
 	case O_MAXCL: o->max_clients = (int)v; break;
+	case O_MAXPER: o->max_per_client = (int)v; break;
+	case O_IDLE: o->idle_timeout_s = (int)v; break;
 	}
 	return 0;
+}
+
+/* --sandbox MECH: 0, or -1 after saying what was wrong. */
+static int take_sandbox(const char *arg, struct vms_serve_opts *o)
+{
+	static const struct { const char *name; unsigned mech; int exact; } mechs[] = {
+		{ "auto", VMS_SANDBOX_LANDLOCK | VMS_SANDBOX_MOUNTNS, 0 },
+		{ "landlock", VMS_SANDBOX_LANDLOCK, 1 },
+		{ "mount-ns", VMS_SANDBOX_MOUNTNS, 1 },
+		{ "both", VMS_SANDBOX_LANDLOCK | VMS_SANDBOX_MOUNTNS, 1 },
+	};
+	for (size_t i = 0; i < sizeof(mechs) / sizeof(mechs[0]); i++)
+		if (!strcmp(arg, mechs[i].name)) {
+			o->sandbox = mechs[i].mech;
+			o->sandbox_exact = mechs[i].exact;
+			return 0;
+		}
+	fprintf(stderr, "vmslim serve: --sandbox: expected auto, landlock, mount-ns or both, "
+			"not '%s'\n", arg);
+	return -1;
 }
 
 /* One option into o (and the vectors): 0, or -1 on a bad number. */
@@ -132,8 +170,9 @@ static int take_option(struct cli_args *a, struct vms_serve_opts *o, const char 
 	case O_HEADER: o->backend.header = a->arg; break;
 	case O_CACHE: o->cache_dir = a->arg; break;
 	case O_NODISK: o->no_disk_cache = 1; break;
-	case O_ALLOWOUT: o->allow_output_paths = 1; break;
+	case O_ALLOWOUT: o->allow_output_dir = a->arg; break;
 	case O_NOSANDBOX: o->sandbox = 0; break;
+	case O_SANDBOX: return take_sandbox(a->arg, o);
 	case O_CLANG: o->backend.clang = a->arg; break;
 	case O_HDRDIR: o->backend.headers_dir = a->arg; break;
 	case 'q': o->log = NULL; break;
@@ -143,7 +182,8 @@ static int take_option(struct cli_args *a, struct vms_serve_opts *o, const char 
 
 int cmd_serve(int argc, char **argv)
 {
-	struct vms_serve_opts o = { .sandbox = 1, .log = log_line };
+	struct vms_serve_opts o = { .sandbox = VMS_SANDBOX_LANDLOCK | VMS_SANDBOX_MOUNTNS,
+				    .log = log_line };
 	struct vms_argv inc = { 0 }, defs = { 0 };
 	const char *sock_opt = NULL;
 	char *sock = NULL;

@@ -139,6 +139,9 @@ struct vms_proc_result {
 int vms_run(char *const argv[], const void *stdin_data, size_t stdin_len, int timeout_ms,
 	    struct vms_proc_result *r);
 void vms_proc_result_free(struct vms_proc_result *r);
+/* The program as execvp would find it: a name with a '/' as it is (if executable), else
+ * the first executable in $PATH. Owned, or NULL. */
+char *vms_which(const char *program);
 
 /* ---- cleanup at a fatal signal ---------------------------------------------------- */
 

@@ -23,6 +23,39 @@ static int is_hspace(char c)
 	return c == ' ' || c == '\t' || c == '\f' || c == '\v';
 }
 
+/* The code point of the 2- or 3-byte UTF-8 sequence at p (of left bytes), or 0. */
+static unsigned utf8_cp(const char *p, size_t left, size_t *len)
+{
+	const unsigned char *u = (const unsigned char *)p;
+	if (left >= 2 && (u[0] & 0xe0) == 0xc0 && (u[1] & 0xc0) == 0x80) {
+		*len = 2;
+		return (u[0] & 0x1fu) << 6 | (u[1] & 0x3fu);
+	}
+	if (left >= 3 && (u[0] & 0xf0) == 0xe0 && (u[1] & 0xc0) == 0x80 && (u[2] & 0xc0) == 0x80) {
+		*len = 3;
+		return (u[0] & 0x0fu) << 12 | (u[1] & 0x3fu) << 6 | (u[2] & 0x3fu);
+	}
+	return 0;
+}
+
+size_t vms_pp_unicode_blank(const char *p, size_t left)
+{
+	size_t len = 0;
+	unsigned cp = utf8_cp(p, left, &len);
+	return cp == 0x85 || cp == 0xa0 || cp == 0x1680 || cp == 0x180e ||
+	       (cp >= 0x2000 && cp <= 0x200a) || cp == 0x2028 || cp == 0x2029 || cp == 0x202f ||
+	       cp == 0x205f || cp == 0x3000 ? len : 0;
+}
+
+/* What no clang reads as a blank but an editor shows as nothing: a BOM after the start,
+ * zero-width spaces and joiners, the word joiner (VMS_PP_WIDE_BLANKS). */
+static size_t wide_blank(const char *p, size_t left)
+{
+	size_t len = 0;
+	unsigned cp = utf8_cp(p, left, &len);
+	return cp == 0xfeff || (cp >= 0x200b && cp <= 0x200d) || cp == 0x2060 ? len : 0;
+}
+
 /* Physical lines end at LF, CRLF or a lone CR, as clang's SourceManager counts them. */
 static void index_lines(struct vms_pp_src *s)
 {
@@ -170,8 +203,13 @@ void vms_pp_locate(const struct vms_pp_src *s, size_t off, int *line, int *col)
 /* ---- phase 3: comments, literals, header names, lines ------------------------------- *
  *
  * clang's rule for a directive: a '#' (or the digraph "%:") that is the first token of a
- * line. Whitespace is blank, tab, form feed and vertical tab only — a UTF-8 no-break or
- * em space before '#' makes the line ordinary text — and comments count as whitespace.
+ * line. Whitespace is blank, tab, form feed, vertical tab, the Unicode blanks of clang's
+ * isUnicodeWhitespace (U+0085, U+00A0, U+1680, U+180E, U+2000-U+200A, U+2028, U+2029,
+ * U+202F, U+205F, U+3000, in UTF-8; horizontal, none ends a line) and comments. clang
+ * compiling reads a Unicode blank as a blank (with -Wunicode-whitespace) anywhere: before
+ * the '#', between '#' and the name, before the header name; only `clang -E` keeps it as
+ * text (its lexer has "preprocessed output" set), which is why a directive behind U+00A0
+ * is missing from -E output and yet is compiled.
  * A newline inside a block comment does not start a line:
  *
  *	int a; /<star>
@@ -213,24 +251,18 @@ static int is_ident(unsigned char c)
 	       c == '_' || c == '$' || c >= 0x80;
 }
 
-/* The length of the UTF-8 Unicode blank at i (clang's isUnicodeWhitespace: U+0085,
- * U+00A0, U+1680, U+180E, U+2000-U+200A, U+2028, U+2029, U+202F, U+205F, U+3000), or 0.
- * For clang (14 and 19, tested) one ends an identifier yet is no blank: a '#' after one
- * starts no directive, `#define<U+00A0>M` defines nothing, `#define M<U+00A0>1` warns that
- * the name wants a blank after it. So it is kept in the text, as a token of its own. */
-static size_t unicode_blank(const struct scan *x, size_t i)
+/* The length of the blank at i: blank, tab, form feed, vertical tab (and a NUL, which
+ * VMS_PP_STRICT refuses anyway), or a UTF-8 Unicode blank (vms_pp_unicode_blank), or 0. */
+static size_t blank_at(const struct scan *x, size_t i)
 {
-	const unsigned char *u = (const unsigned char *)x->t + i;
-	size_t left = x->n - i;
-	if (left >= 2 && u[0] == 0xc2 && (u[1] == 0x85 || u[1] == 0xa0))
-		return 2;
-	if (left < 3)
+	if (is_hspace(x->t[i]) || x->t[i] == 0)
+		return 1;
+	if ((unsigned char)x->t[i] < 0x80)
 		return 0;
-	unsigned cp = (u[0] & 0x0fu) << 12 | (u[1] & 0x3fu) << 6 | (u[2] & 0x3fu);
-	if ((u[0] & 0xf0) != 0xe0 || (u[1] & 0xc0) != 0x80 || (u[2] & 0xc0) != 0x80)
-		return 0;
-	return cp == 0x1680 || cp == 0x180e || (cp >= 0x2000 && cp <= 0x200a) || cp == 0x2028 ||
-	       cp == 0x2029 || cp == 0x202f || cp == 0x205f || cp == 0x3000 ? 3 : 0;
+	size_t k = vms_pp_unicode_blank(x->t + i, x->n - i);
+	if (!k && (x->flags & VMS_PP_WIDE_BLANKS))
+		k = wide_blank(x->t + i, x->n - i);
+	return k;
 }
 
 static size_t comment_end(const struct scan *x, size_t i)
@@ -361,8 +393,9 @@ static size_t lex_rest(struct scan *x, size_t i, int hdr)
 		x->text.data[0] = 0;
 	while (i < x->n && x->t[i] != '\n') {
 		char c = x->t[i];
-		if (is_hspace(c) || c == 0) {
-			space = 1, i++;
+		size_t blank = blank_at(x, i);
+		if (blank) {
+			space = 1, i += blank;
 			continue;
 		}
 		if (c == '/' && i + 1 < x->n && x->t[i + 1] == '*') {
@@ -394,10 +427,8 @@ static size_t lex_rest(struct scan *x, size_t i, int hdr)
 			size_t h = literal_end(x, i, '>', 0);
 			if (h > i + 1 && x->t[h - 1] == '>')
 				e = h;
-		} else if ((unsigned char)c >= 0x80 && unicode_blank(x, i)) {
-			e = i + unicode_blank(x, i);
 		} else if (is_ident((unsigned char)c)) {
-			while (e < x->n && is_ident((unsigned char)x->t[e]) && !unicode_blank(x, e))
+			while (e < x->n && is_ident((unsigned char)x->t[e]) && !blank_at(x, e))
 				e++;
 			if ((x->flags & VMS_PP_RAW_STRINGS) && e < x->n && x->t[e] == '"' &&
 			    raw_prefix(x->t, i, e))
@@ -415,14 +446,14 @@ static int report_dir(struct scan *x, size_t start, size_t hash, int in_comment,
 {
 	const char *t = x->t;
 	size_t i = hash + (t[hash] == '#' ? 1 : 2);
-	while (i < x->n && (is_hspace(t[i]) || (t[i] == '/' && i + 1 < x->n && t[i + 1] == '*'))) {
-		size_t e = is_hspace(t[i]) ? i + 1 : comment_end(x, i);
+	while (i < x->n && (blank_at(x, i) || (t[i] == '/' && i + 1 < x->n && t[i + 1] == '*'))) {
+		size_t e = blank_at(x, i) ? i + blank_at(x, i) : comment_end(x, i);
 		if (e > i + 1 && (x->flags & VMS_PP_COMMENT_LINES) && !x->rc)
 			x->rc = comment_lines(x, i, e);
 		i = e;
 	}
 	size_t name = i;
-	while (i < x->n && is_ident((unsigned char)t[i]) && !unicode_blank(x, i))
+	while (i < x->n && is_ident((unsigned char)t[i]) && !blank_at(x, i))
 		i++;
 	/* `#R"x(` is a raw string where a name would be: no name, and the string is text */
 	if ((x->flags & VMS_PP_RAW_STRINGS) && i > name && i < x->n && t[i] == '"' &&
@@ -461,15 +492,15 @@ static int is_hash(const struct scan *x, size_t i)
 static int comment_lines(const struct scan *outer, size_t b, size_t e)
 {
 	struct scan x = { .s = outer->s, .t = outer->t, .ops = outer->ops,
-			  .flags = outer->flags & VMS_PP_RAW_STRINGS };
+			  .flags = outer->flags & (VMS_PP_RAW_STRINGS | VMS_PP_WIDE_BLANKS) };
 	x.n = e >= b + 4 && outer->t[e - 1] == '/' && outer->t[e - 2] == '*' ? e - 2 : e;
 	int rc = 0;
 	for (size_t k = b + 2; k < x.n && !rc;) {
 		if (x.t[k++] != '\n')
 			continue;
 		size_t ls = k;
-		while (k < x.n && is_hspace(x.t[k]))
-			k++;
+		while (k < x.n && blank_at(&x, k))
+			k += blank_at(&x, k);
 		if (k < x.n && is_hash(&x, k)) {
 			size_t inside = x.n, end;
 			const char *nl = memchr(x.t + k, '\n', inside - k);
@@ -500,8 +531,8 @@ static int scan_text(const struct vms_pp_src *s, unsigned flags, const struct vm
 			line_begin = ++i;
 			continue;
 		}
-		if (is_hspace(c) || c == 0) {
-			i++;
+		if (blank_at(&x, i)) {
+			i += blank_at(&x, i);
 			continue;
 		}
 		if (c == '/' && i + 1 < x.n && x.t[i + 1] == '*') {

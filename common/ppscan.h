@@ -25,6 +25,10 @@ enum {
 	 * next, so `x; /<star>\n<star>/ #include` reports a directive. clang does not read it
 	 * so; confinement does, in case some compiler does. */
 	VMS_PP_COMMENT_BOL = 1 << 3,
+	/* vms_pp_scan: also read as blanks what no clang does but an editor shows as nothing:
+	 * a BOM after the start of the text, U+200B-U+200D, U+2060 (confinement's caution;
+	 * clang's own Unicode blanks are blanks always). */
+	VMS_PP_WIDE_BLANKS = 1 << 4,
 };
 
 /* A source after translation phases 1-2: a UTF-8 BOM at the start dropped, CRLF and lone
@@ -85,6 +89,9 @@ int vms_pp_scan(const struct vms_pp_src *s, unsigned flags, const struct vms_pp_
 /* Whether the text ends inside a block comment, read as vms_pp_scan reads it with flags
  * (a cut at the end would leave that comment open). */
 int vms_pp_ends_in_comment(const struct vms_pp_src *s, unsigned flags);
+/* The length of the UTF-8 sequence at p (left bytes) when it is one of the code points
+ * clang reads as whitespace (its isUnicodeWhitespace), or 0. */
+size_t vms_pp_unicode_blank(const char *p, size_t left);
 /* Where logical offset off (<= n) came from: physical byte offset, line and column. */
 size_t vms_pp_phys(const struct vms_pp_src *s, size_t off);
 void vms_pp_locate(const struct vms_pp_src *s, size_t off, int *line, int *col);

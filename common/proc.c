@@ -1,4 +1,5 @@
 #include "common.h"
+#include "sandbox.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -28,46 +29,35 @@ static void close_pipe(int p[2])
 		close(p[1]);
 }
 
-/* Reads stdout and stderr with poll while feeding stdin, so that a child that writes a lot
- * before reading its input (or the reverse) cannot deadlock against us. */
-int vms_run(char *const argv[], const void *stdin_data, size_t stdin_len, int timeout_ms,
-	    struct vms_proc_result *r)
+struct pipes {
+	int in[2], out[2], err[2];
+};
+
+static int open_pipes(struct pipes *p)
 {
-	memset(r, 0, sizeof(*r));
-	int in[2] = { -1, -1 }, out[2] = { -1, -1 }, err[2] = { -1, -1 };
-	if (pipe2(in, O_CLOEXEC) < 0 || pipe2(out, O_CLOEXEC) < 0 || pipe2(err, O_CLOEXEC) < 0) {
+	*p = (struct pipes){ { -1, -1 }, { -1, -1 }, { -1, -1 } };
+	if (pipe2(p->in, O_CLOEXEC) < 0 || pipe2(p->out, O_CLOEXEC) < 0 ||
+	    pipe2(p->err, O_CLOEXEC) < 0) {
 		int e = errno;
-		close_pipe(in), close_pipe(out), close_pipe(err);
+		close_pipe(p->in), close_pipe(p->out), close_pipe(p->err);
 		return -e;
 	}
-	posix_spawn_file_actions_t fa;
-	posix_spawn_file_actions_init(&fa);
-	posix_spawn_file_actions_adddup2(&fa, in[0], 0);
-	posix_spawn_file_actions_adddup2(&fa, out[1], 1);
-	posix_spawn_file_actions_adddup2(&fa, err[1], 2);
-	posix_spawnattr_t at;
-	posix_spawnattr_init(&at);
-	sigset_t none;
-	sigemptyset(&none);
-	posix_spawnattr_setsigmask(&at, &none);
-	sigset_t dfl;
-	sigemptyset(&dfl);
-	sigaddset(&dfl, SIGPIPE);
-	posix_spawnattr_setsigdefault(&at, &dfl);
-	posix_spawnattr_setflags(&at, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
-	pid_t pid;
-	vms_cleanup_hold();
-	int rc = posix_spawnp(&pid, argv[0], &fa, &at, argv, environ);
-	if (rc == 0)
-		vms_cleanup_add_child(pid);
-	vms_cleanup_release();
-	posix_spawn_file_actions_destroy(&fa);
-	posix_spawnattr_destroy(&at);
-	close(in[0]), close(out[1]), close(err[1]);
-	if (rc != 0) {
-		close(in[1]), close(out[0]), close(err[0]);
-		return -rc;
-	}
+	return 0;
+}
+
+/* After the start: the parent's ends stay open, the child's are closed. */
+static void close_child_ends(struct pipes *p)
+{
+	close(p->in[0]), close(p->out[1]), close(p->err[1]);
+}
+
+/* Reads stdout and stderr with poll while feeding stdin, so that a child that writes a lot
+ * before reading its input (or the reverse) cannot deadlock against us; kills the child at
+ * the deadline, reaps it and fills r. Closes the parent's ends. */
+static int collect(pid_t pid, struct pipes *pp, const void *stdin_data, size_t stdin_len,
+		   int timeout_ms, struct vms_proc_result *r)
+{
+	int *in = pp->in, *out = pp->out, *err = pp->err;
 	if (!stdin_data || !stdin_len) {
 		close(in[1]);
 		in[1] = -1;
@@ -150,6 +140,121 @@ int vms_run(char *const argv[], const void *stdin_data, size_t stdin_len, int ti
 	return 0;
 }
 
+int vms_run(char *const argv[], const void *stdin_data, size_t stdin_len, int timeout_ms,
+	    struct vms_proc_result *r)
+{
+	memset(r, 0, sizeof(*r));
+	struct pipes pp;
+	int rc = open_pipes(&pp);
+	if (rc < 0)
+		return rc;
+	posix_spawn_file_actions_t fa;
+	posix_spawn_file_actions_init(&fa);
+	posix_spawn_file_actions_adddup2(&fa, pp.in[0], 0);
+	posix_spawn_file_actions_adddup2(&fa, pp.out[1], 1);
+	posix_spawn_file_actions_adddup2(&fa, pp.err[1], 2);
+	posix_spawnattr_t at;
+	posix_spawnattr_init(&at);
+	sigset_t none;
+	sigemptyset(&none);
+	posix_spawnattr_setsigmask(&at, &none);
+	sigset_t dfl;
+	sigemptyset(&dfl);
+	sigaddset(&dfl, SIGPIPE);
+	posix_spawnattr_setsigdefault(&at, &dfl);
+	posix_spawnattr_setflags(&at, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
+	pid_t pid;
+	vms_cleanup_hold();
+	rc = posix_spawnp(&pid, argv[0], &fa, &at, argv, environ);
+	if (rc == 0)
+		vms_cleanup_add_child(pid);
+	vms_cleanup_release();
+	posix_spawn_file_actions_destroy(&fa);
+	posix_spawnattr_destroy(&at);
+	close_child_ends(&pp);
+	if (rc != 0) {
+		close(pp.in[1]), close(pp.out[0]), close(pp.err[0]);
+		return -rc;
+	}
+	return collect(pid, &pp, stdin_data, stdin_len, timeout_ms, r);
+}
+
+/* A message from the child, which has no stdio of its own: "vmslim: what: detail: error". */
+static void child_say(const char *what, const char *detail, int e)
+{
+	struct vms_buf m = { 0 };
+	vms_buf_printf(&m, "vmslim: %s: %s%s%s\n", what, detail, e ? ": " : "",
+		       e ? strerror(e) : "");
+	if (write(2, m.data, m.len) < 0)
+		_exit(127);
+}
+
+static void child_fd(int from, int to)
+{
+	if (from == to)
+		fcntl(to, F_SETFD, 0);
+	else
+		dup2(from, to);
+}
+
+/* The child of vms_run_sandboxed, from fork to execve: single-threaded whatever the
+ * parent was (malloc is still fine: glibc resets its locks in the child). Signals stay
+ * blocked (vms_cleanup_hold) until every handler the parent had is back to default, so
+ * that none of the parent's handlers runs in here. */
+static void __attribute__((noreturn))
+sandboxed_child(char *const argv[], const struct vms_sandbox *sb, struct pipes *pp)
+{
+	child_fd(pp->in[0], 0);
+	child_fd(pp->out[1], 1);
+	child_fd(pp->err[1], 2);
+	/* nothing the parent holds (a daemon's sockets, cache files) reaches the program */
+	close_range(3, ~0U, CLOSE_RANGE_CLOEXEC);
+	for (int sig = 1; sig < NSIG; sig++)
+		signal(sig, SIG_DFL);
+	char *const *envp = environ;
+	if (sb) {
+		const char *why = NULL;
+		int rc = vms_sandbox_enter(sb, &why);
+		if (rc < 0) {
+			child_say("sandbox", why ? why : "cannot enter", -rc);
+			_exit(126);
+		}
+		if (sb->env)
+			envp = sb->env;
+	}
+	sigset_t none;
+	sigemptyset(&none);
+	sigprocmask(SIG_SETMASK, &none, NULL);
+	execve(argv[0], argv, envp);
+	int e = errno;
+	child_say(argv[0], "cannot run", e);
+	_exit(127);
+}
+
+int vms_run_sandboxed(char *const argv[], const struct vms_sandbox *sb, int timeout_ms,
+		      struct vms_proc_result *r)
+{
+	memset(r, 0, sizeof(*r));
+	struct pipes pp;
+	int rc = open_pipes(&pp);
+	if (rc < 0)
+		return rc;
+	vms_cleanup_hold();
+	pid_t pid = fork();
+	if (pid == 0)
+		sandboxed_child(argv, sb, &pp);
+	int e = errno;
+	if (pid > 0)
+		vms_cleanup_add_child(pid);
+	vms_cleanup_release();
+	close_child_ends(&pp);
+	if (pid < 0) {
+		close(pp.in[1]), close(pp.out[0]), close(pp.err[0]);
+		return -e;
+	}
+	return collect(pid, &pp, NULL, 0, timeout_ms, r);
+}
+
 void vms_proc_result_free(struct vms_proc_result *r)
 {
 	free(r->out);
@@ -178,4 +283,27 @@ const char *vms_bpf_host_arch_define(void)
 #else
 	return NULL;
 #endif
+}
+
+/* The program as execvp would find it: a name with a '/' as it is, else the first
+ * executable in $PATH. Owned, or NULL. */
+char *vms_which(const char *program)
+{
+	if (strchr(program, '/'))
+		return access(program, X_OK) == 0 ? vms_xstrdup(program) : NULL;
+	const char *path = getenv("PATH");
+	if (!path || !*path)
+		path = "/usr/local/bin:/usr/bin:/bin";
+	for (const char *p = path;;) {
+		const char *end = strchr(p, ':');
+		size_t n = end ? (size_t)(end - p) : strlen(p);
+		char *cand = n ? vms_xasprintf("%.*s/%s", (int)n, p, program)
+			       : vms_xasprintf("./%s", program);
+		if (access(cand, X_OK) == 0)
+			return cand;
+		free(cand);
+		if (!end)
+			return NULL;
+		p = end + 1;
+	}
 }

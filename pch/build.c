@@ -353,7 +353,8 @@ static int plan_path(struct pch_build *b)
 	plan_gmodules(b);
 	b->po = (struct vms_pch_opts){
 		.header = b->header, .flags = (const char *const *)b->flags.v, .clang = o->clang,
-		.cache_dir = b->cache, .trust_pch_bytes = o->trust_pch_bytes,
+		.cache_dir = b->cache, .seal_in = o->pch_seal_in,
+		.no_crash_diagnostics = o->sandbox != NULL,
 	};
 	return 0;
 }
@@ -419,8 +420,8 @@ static int try_gmodules(struct pch_build *b, int *rc)
 	*rc = pch_compile_gmodules(b, tmp, &pr);
 	if (*rc == PCH_NO_PCH) {
 		*rc = no_pch(b, &b->info_gm, b->lock_gm);
-	} else if (*rc < 0) {
-		/* clang did not run */
+	} else if (*rc < 0 || *rc == PCH_REFUSED) {
+		/* clang did not run, or the audit refused the program */
 	} else if (pr.exit_code == 0 ? judge_gmodules_object(b, tmp)
 				     : !pch_looks_like_crash(&pr)) {
 		/* kept, or an ordinary compile error: it would be the same with -g */
@@ -469,6 +470,8 @@ static int build(struct pch_build *b)
 		return rc;
 	if (b->plain) {
 		rc = pch_compile_plain(b, &pr);
+		if (rc == PCH_REFUSED)
+			return rc;
 		if (rc == 0)
 			rc = finish(b->r, &pr, b->d);
 		pch_fix_depfile(b->deps.path, b->shim_path, b->header, b->o->source);

@@ -1,6 +1,7 @@
 /* The clang runs of vms_build(): plain, through the -g PCH, and the -gmodules trial, each
  * building one command line from the plan (build.c) and leaving the verdict to build.c. */
 #include "pch/internal.h"
+#include "common/sandbox.h"
 
 #include <errno.h>
 #include <stdlib.h>
@@ -17,7 +18,69 @@ struct compile {
 	int explicit_deps;		/* to a temporary: name dep file and target explicitly */
 };
 
-static int run_compile(const struct compile *c, struct vms_proc_result *r, struct vms_diags *d)
+/* The sandbox a clang run that reads the program gets: the caller's, plus what the PCH
+ * path makes clang read (the PCH, the header and the files it includes, the include
+ * shim), in the caller's current directory unless it names one. */
+struct box {
+	struct vms_sandbox sb;
+	struct vms_argv read;
+	char *cwd;
+};
+
+static void box_init(const struct compile *c, struct box *x)
+{
+	const struct pch_build *b = c->b;
+	const struct vms_sandbox *sb = b->o->sandbox;
+	memset(x, 0, sizeof(*x));
+	x->sb = *sb;
+	for (size_t i = 0; sb->read && sb->read[i]; i++)
+		vms_argv_push(&x->read, sb->read[i]);
+	const struct vms_pch_info *info = c->pch == b->info_gm.pch_path ? &b->info_gm : &b->info;
+	if (c->pch) {
+		vms_argv_push(&x->read, c->pch);
+		for (size_t i = 0; i < info->inputs.n; i++)
+			vms_argv_push(&x->read, info->inputs.v[i]);
+	}
+	if (b->header)
+		vms_argv_push(&x->read, b->header);
+	if (b->shim_path)
+		vms_argv_push(&x->read, b->shim_path);
+	x->sb.read = (const char *const *)x->read.v;
+	if (!sb->cwd) {
+		x->cwd = getcwd(NULL, 0);
+		x->sb.cwd = x->cwd;
+	}
+}
+
+static void box_free(struct box *x)
+{
+	vms_argv_free(&x->read);
+	free(x->cwd);
+}
+
+/* One clang process, in the sandbox when the build has one. */
+static int run_clang(const struct compile *c, struct vms_argv *av, struct vms_proc_result *r,
+		     struct vms_diags *d)
+{
+	int rc;
+	if (c->b->o->sandbox) {
+		struct box x;
+		box_init(c, &x);
+		rc = vms_run_sandboxed(av->v, &x.sb, VMS_PCH_CLANG_TIMEOUT_MS, r);
+		box_free(&x);
+	} else {
+		rc = vms_run(av->v, NULL, 0, VMS_PCH_CLANG_TIMEOUT_MS, r);
+	}
+	if (rc < 0)
+		vms_diag_add(d, VMS_ERROR, NULL, 0, 0, "cannot run %s: %s", c->b->cc.path,
+			     strerror(-rc));
+	return rc;
+}
+
+/* The frontend's command, to the object or (ir non-NULL) to textual LLVM IR without
+ * any optimization: the backend step then runs exactly the passes a one-step build
+ * would (measured byte-identical objects, see tests/pch/test_seal.c). */
+static void frontend_cmdline(const struct compile *c, const char *ir, struct vms_argv *av)
 {
 	const struct vms_build_opts *o = c->b->o;
 	const struct pch_depinfo *deps = &c->b->deps;
@@ -28,37 +91,129 @@ static int run_compile(const struct compile *c, struct vms_proc_result *r, struc
 		vms_argv_push(&dep, "-MF");
 		vms_argv_push(&dep, o->dep_file);
 	}
-	/* writing to a temporary output, clang would name the dependency file and its
-	 * target after the temporary: name both after the real output */
-	if (c->explicit_deps && deps->path && !deps->has_mf) {
+	/* writing to a temporary output (or to IR), clang would name the dependency file
+	 * and its target after it: name both after the real output */
+	int explicit_deps = c->explicit_deps || ir;
+	if (explicit_deps && deps->path && !deps->has_mf) {
 		vms_argv_push(&dep, "-MF");
 		vms_argv_push(&dep, deps->path);
 	}
-	if (c->explicit_deps && deps->path && !deps->has_target) {
+	if (explicit_deps && deps->path && !deps->has_target) {
 		vms_argv_push(&dep, "-MQ");
 		vms_argv_push(&dep, o->output);
 	}
-	/* a -gmodules trial may crash clang by design: no reproducer files in /tmp */
-	static const char *const gm[] = { "-gmodules", "-fno-crash-diagnostics" };
+	/* a -gmodules trial may crash clang by design, and an untrusted source may crash
+	 * it at will: no reproducer files in /tmp */
+	const char *extra[8];
+	size_t n = 0;
+	if (c->gmodules)
+		extra[n++] = "-gmodules";
+	if (c->gmodules || o->sandbox)
+		extra[n++] = "-fno-crash-diagnostics";
+	if (ir) {
+		extra[n++] = "-S";
+		extra[n++] = "-emit-llvm";
+		extra[n++] = "-Xclang";
+		extra[n++] = "-disable-llvm-passes";
+	}
 	struct vms_bpf_cmd cmd = {
 		.clang = c->b->cc.path,
 		.opts = VMS_BPF_RAW, /* the plan's flags hold the BPF defaults already */
 		.user = { { (const char *const *)c->b->flags.v, c->b->flags.n } },
-		.extra = { gm, c->gmodules ? 2 : 0 },
+		.extra = { extra, n },
 		.pch = c->pch,
 		.include = c->include,
 		.deps = { (const char *const *)dep.v, dep.n },
 		.input = o->source,
-		.output = c->output,
+		.output = ir ? ir : c->output,
 	};
-	struct vms_argv av = { 0 };
-	vms_bpf_cmdline(&cmd, &av);
+	vms_bpf_cmdline(&cmd, av);
 	vms_argv_free(&dep);
-	int rc = vms_run(av.v, NULL, 0, VMS_PCH_CLANG_TIMEOUT_MS, r);
-	if (rc < 0)
-		vms_diag_add(d, VMS_ERROR, NULL, 0, 0, "cannot run %s: %s", c->b->cc.path,
-			     strerror(-rc));
+}
+
+/* The backend on the IR: the same flags (target, optimization, debug info; the
+ * preprocessor's go unused), the IR read as IR whatever the flags say of languages. */
+static void backend_cmdline(const struct compile *c, const char *ir, struct vms_argv *av)
+{
+	const struct pch_build *b = c->b;
+	vms_argv_push(av, b->cc.path);
+	for (size_t i = 0; i < b->flags.n; i++)
+		vms_argv_push(av, b->flags.v[i]);
+	if (c->gmodules)
+		vms_argv_push(av, "-gmodules");
+	if (c->gmodules || b->o->sandbox)
+		vms_argv_push(av, "-fno-crash-diagnostics");
+	vms_argv_push(av, "-Wno-unused-command-line-argument");
+	vms_argv_push(av, "-x");
+	vms_argv_push(av, "ir");
+	vms_argv_push(av, "-c");
+	vms_argv_push(av, ir);
+	vms_argv_push(av, "-o");
+	vms_argv_push(av, c->output);
+}
+
+/* The IR's inline assembly: PCH_REFUSED with the diagnostic, or 0. */
+static int audit_ir(const struct compile *c, const char *ir, struct vms_diags *d)
+{
+	const struct pch_build *b = c->b;
+	char *text;
+	size_t len;
+	int rc = vms_read_file(ir, &text, &len);
+	if (rc < 0) {
+		vms_diag_add(d, VMS_ERROR, ir, 0, 0, "cannot read the IR: %s", strerror(-rc));
+		return rc;
+	}
+	struct pch_asm_finding f;
+	if (pch_ir_audit(text, len, b->src, b->src_len, &f)) {
+		vms_diag_add(d, VMS_ERROR, b->o->source, f.line, 0,
+			     "refused: assembler directive %s %s", f.directive, f.why);
+		rc = PCH_REFUSED;
+	}
+	free(text);
+	return rc;
+}
+
+/* Runs clang once (or, auditing, frontend + audit + backend). Returns what vms_run()
+ * returned, PCH_REFUSED, or -errno; r holds clang's answer when 0 (both steps' output,
+ * the exit code of the first that failed). */
+static int run_compile(const struct compile *c, struct vms_proc_result *r, struct vms_diags *d)
+{
+	const struct vms_build_opts *o = c->b->o;
+	if (o->audit_asm && !strcmp(c->output, "-")) {
+		vms_diag_add(d, VMS_ERROR, NULL, 0, 0, "auditing the assembly needs an output file");
+		return -EINVAL;
+	}
+	char *ir = o->audit_asm ? vms_xasprintf("%s.ll.tmp.%d", c->output, (int)getpid()) : NULL;
+	if (ir)
+		vms_cleanup_add_path(ir);
+	struct vms_argv av = { 0 };
+	frontend_cmdline(c, ir, &av);
+	int rc = run_clang(c, &av, r, d);
 	vms_argv_free(&av);
+	if (ir && rc == 0 && r->exit_code == 0) {
+		rc = audit_ir(c, ir, d);
+		if (rc == 0) {
+			struct vms_proc_result r2;
+			backend_cmdline(c, ir, &av);
+			rc = run_clang(c, &av, &r2, d);
+			vms_argv_free(&av);
+			if (rc == 0) {
+				char *both = vms_xasprintf("%s%s", r->err, r2.err);
+				free(r2.err);
+				r2.err = both;
+				r2.err_len = strlen(both);
+				vms_proc_result_free(r);
+				*r = r2;
+			}
+		}
+		if (rc != 0)
+			vms_proc_result_free(r);
+	}
+	if (ir) {
+		unlink(ir);
+		vms_cleanup_remove_path(ir);
+		free(ir);
+	}
 	return rc;
 }
 
@@ -101,6 +256,8 @@ static int ensure_pch(struct pch_build *b, int gmodules, struct vms_pch_info *in
 	if (*lock < 0)
 		return PCH_NO_PCH;
 	b->r->pch_rebuilt |= info->rebuilt;
+	b->r->pch_hashed |= info->hashed;
+	b->r->pch_seal = info->seal;
 	return 0;
 }
 
@@ -139,6 +296,8 @@ int pch_compile_pch(struct pch_build *b, struct vms_proc_result *pr)
 			return b->lock;
 		}
 		r->pch_rebuilt |= again.rebuilt;
+		r->pch_hashed |= again.hashed;
+		r->pch_seal = again.seal;
 		free(r->pch_path);
 		r->pch_path = vms_xstrdup(again.pch_path);
 		c.pch = r->pch_path;

@@ -25,36 +25,12 @@ const char *vms_clang_default(const char *name)
 	return env && *env ? env : "clang";
 }
 
-/* PATH lookup the way execvp does it, returning the first executable match. */
-static char *which(const char *name)
-{
-	if (strchr(name, '/'))
-		return access(name, X_OK) == 0 ? vms_xstrdup(name) : NULL;
-	const char *path = getenv("PATH");
-	if (!path || !*path)
-		path = "/usr/local/bin:/usr/bin:/bin";
-	const char *p = path;
-	while (*p) {
-		const char *e = strchr(p, ':');
-		size_t n = e ? (size_t)(e - p) : strlen(p);
-		char *cand = n ? vms_xasprintf("%.*s/%s", (int)n, p, name) : vms_xasprintf("./%s", name);
-		struct stat st;
-		if (stat(cand, &st) == 0 && S_ISREG(st.st_mode) && access(cand, X_OK) == 0)
-			return cand;
-		free(cand);
-		if (!e)
-			break;
-		p = e + 1;
-	}
-	return NULL;
-}
-
 int vms_compiler_identify(const char *name, const char *cache_dir, struct vms_compiler *c,
 			  struct vms_diags *d)
 {
 	memset(c, 0, sizeof(*c));
 	name = vms_clang_default(name);
-	char *found = which(name);
+	char *found = vms_which(name);
 	if (!found) {
 		vms_diag_add(d, VMS_ERROR, NULL, 0, 0, "compiler '%s' not found in PATH", name);
 		return -ENOENT;

@@ -78,6 +78,19 @@ char *pch_dep_rewrite(const char *text, size_t len, const char *shim_path, const
 void pch_fix_depfile(const char *dep, const char *shim_path, const char *header,
 		     const char *source);
 
+/* ---- asmaudit.c: inline assembly that reads files ---- */
+
+struct pch_asm_finding {
+	const char *directive;	/* ".incbin", ... (static) */
+	const char *why;	/* "reads files", ... (static) */
+	int line;		/* in the program's source, 0 when unknown */
+};
+/* Finds a refused directive in assembly text; 1 with its offset, name and why. */
+int pch_asm_scan(const char *text, size_t n, size_t *at, const char **name, const char **why);
+/* Scans textual LLVM IR (src: the main file's text, for lines). 1 refused (f filled). */
+int pch_ir_audit(const char *ir, size_t len, const char *src, size_t src_len,
+		 struct pch_asm_finding *f);
+
 /* ---- build.c and compile.c: one vms_build() call ---- */
 
 /* What the plan (build.c) decided, and what the compile steps (compile.c) share with
@@ -112,6 +125,8 @@ struct pch_build {
  * see pr), or -errno with a diagnostic; PCH_NO_PCH when the PCH could not be built
  * (info->clang_stderr says why). Times go into r->pch_ms and r->compile_ms. */
 #define PCH_NO_PCH 1
+/* ...or PCH_REFUSED when the asm audit refused the program (diagnostic in b->d). */
+#define PCH_REFUSED 3
 int pch_compile_plain(struct pch_build *b, struct vms_proc_result *pr);
 /* -gmodules trial into tmp (output and dependency file named after the real output). */
 int pch_compile_gmodules(struct pch_build *b, const char *tmp, struct vms_proc_result *pr);

@@ -12,7 +12,12 @@
  *   - the PCH's size, mtime and xxh3-128,
  * and ends with a checksum of all preceding bytes, so a truncated or damaged manifest is
  * recognized as such instead of parsed. A PCH is used only when every recorded item
- * matches the world as it is now; anything else rebuilds it.
+ * matches the world as it is now, compared by content (sizes and mtimes can be put back);
+ * anything else rebuilds it. The one shortcut: a caller that has seen the PCH hashed may
+ * hand back the seal it got (struct vms_pch_seal: dev, ino, size, mtime, ctime, hash),
+ * and the bytes are not hashed again while fstat still shows exactly that file. Any write
+ * moves ctime, which user space cannot set back, so a PCH corrupted in place or swapped
+ * for another of the same size is always hashed again, and rebuilt.
  *
  * Concurrency: each PCH has a lock file beside it. Checkers hold it shared (and vms_build
  * keeps holding it while clang reads the PCH); a rebuild takes it exclusively, re-checks
@@ -34,9 +39,24 @@
 #include <sys/file.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 /* ---- hashing files ---- */
+
+static int hash_fd(int fd, const struct stat *st, struct vms_hash128 *h)
+{
+	if (st->st_size == 0) {
+		*h = vms_hash128("", 0);
+		return 0;
+	}
+	void *m = mmap(NULL, (size_t)st->st_size, PROT_READ, MAP_PRIVATE, fd, 0);
+	if (m == MAP_FAILED)
+		return -errno;
+	*h = vms_hash128(m, (size_t)st->st_size);
+	munmap(m, (size_t)st->st_size);
+	return 0;
+}
 
 static int hash_file(const char *path, struct vms_hash128 *h, struct stat *st_out)
 {
@@ -44,22 +64,11 @@ static int hash_file(const char *path, struct vms_hash128 *h, struct stat *st_ou
 	int fd = vms_open_file(path, &st);
 	if (fd < 0)
 		return fd;
-	if (st.st_size == 0) {
-		*h = vms_hash128("", 0);
-	} else {
-		void *m = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
-		if (m == MAP_FAILED) {
-			int e = errno;
-			close(fd);
-			return -e;
-		}
-		*h = vms_hash128(m, (size_t)st.st_size);
-		munmap(m, (size_t)st.st_size);
-	}
+	int rc = hash_fd(fd, &st, h);
 	close(fd);
-	if (st_out)
+	if (rc == 0 && st_out)
 		*st_out = st;
-	return 0;
+	return rc;
 }
 
 static void hex(struct vms_hash128 h, char out[33])
@@ -207,6 +216,54 @@ static int manifest_parse(const char *text, size_t len, struct manifest *m, char
 	return 0;
 }
 
+/* ---- seals: when the PCH's bytes need not be hashed again ---- */
+
+static int64_t ts_ns(struct timespec t)
+{
+	return (int64_t)t.tv_sec * 1000000000LL + t.tv_nsec;
+}
+
+static int seal_matches_stat(const struct vms_pch_seal *s, const struct stat *st)
+{
+	return s->dev == (uint64_t)st->st_dev && s->ino == (uint64_t)st->st_ino &&
+	       s->size == (int64_t)st->st_size && s->mtime_ns == ts_ns(st->st_mtim) &&
+	       s->ctime_ns == ts_ns(st->st_ctim);
+}
+
+/* Does seal vouch for the file fstat describes as st, whose manifest records hash hx? */
+static int seal_holds(const struct vms_pch_seal *s, const struct stat *st, const char *hx)
+{
+	char sh[33];
+	if (!s || !s->valid || !seal_matches_stat(s, st))
+		return 0;
+	hex(s->hash, sh);
+	return !strcmp(sh, hx);
+}
+
+/* Hashes the open PCH fd (st: its fstat) into a new seal. The clock is read before the
+ * bytes: a write after that instant sets ctime to at least that instant, so when the
+ * ctime read lies VMS_PCH_SEAL_SETTLE_NS before it, no write can hide behind equal
+ * timestamps (far more than a coarse timestamp tick). A file that moved while it was
+ * being hashed (fstat before and after differ) gives no valid seal. */
+static int seal_take(int fd, const struct stat *st, struct vms_pch_seal *seal)
+{
+	struct timespec now;
+	clock_gettime(CLOCK_REALTIME, &now);
+	memset(seal, 0, sizeof(*seal));
+	int rc = hash_fd(fd, st, &seal->hash);
+	if (rc < 0)
+		return rc;
+	struct stat after;
+	seal->dev = (uint64_t)st->st_dev;
+	seal->ino = (uint64_t)st->st_ino;
+	seal->size = (int64_t)st->st_size;
+	seal->mtime_ns = ts_ns(st->st_mtim);
+	seal->ctime_ns = ts_ns(st->st_ctim);
+	seal->valid = fstat(fd, &after) == 0 && seal_matches_stat(seal, &after) &&
+		      ts_ns(now) - seal->ctime_ns >= VMS_PCH_SEAL_SETTLE_NS;
+	return 0;
+}
+
 /* ---- what the caller wants ---- */
 
 struct want {
@@ -215,7 +272,8 @@ struct want {
 	struct vms_argv flags;		/* normalized */
 	int gmodules;
 	char *pch, *manifest, *lock;
-	int trust_pch_bytes;
+	const struct vms_pch_seal *seal_in;
+	int no_crash_diagnostics;
 };
 
 static int argv_equal(const struct vms_argv *a, const struct vms_argv *b)
@@ -228,9 +286,51 @@ static int argv_equal(const struct vms_argv *a, const struct vms_argv *b)
 	return 1;
 }
 
-/* 1 fresh, 0 stale (*why owned). */
-static int check_fresh(const struct want *w, char **why)
+/* The PCH itself: the file the manifest describes, its bytes those it hashed, unless
+ * the caller's seal still vouches for them. 1 it is, 0 not (*why owned); info->seal and
+ * info->hashed say how it was found. */
+static int check_pch_bytes(const struct want *w, const struct manifest *m,
+			   struct vms_pch_info *info, char **why)
 {
+	struct stat st;
+	int fd = open(w->pch, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
+	if (fd < 0 || fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+		*why = vms_xstrdup(fd < 0 && errno == ENOENT ? "PCH missing" : "PCH unreadable");
+		if (fd >= 0)
+			close(fd);
+		return 0;
+	}
+	int ok = 0;
+	if ((long long)st.st_size != m->pch_size) {
+		*why = vms_xasprintf("PCH size %lld, manifest says %lld (truncated or replaced)",
+				     (long long)st.st_size, m->pch_size);
+	} else if (seal_holds(w->seal_in, &st, m->pch_hash)) {
+		info->seal = *w->seal_in;
+		ok = 1;
+	} else {
+		struct vms_pch_seal seal;
+		char hx[33] = "";
+		info->hashed = 1;
+		int rc = seal_take(fd, &st, &seal);
+		if (rc == 0)
+			hex(seal.hash, hx);
+		if (rc < 0) {
+			*why = vms_xstrdup("PCH unreadable");
+		} else if (strcmp(hx, m->pch_hash)) {
+			*why = vms_xstrdup("PCH checksum mismatch (corrupted)");
+		} else {
+			info->seal = seal;
+			ok = 1;
+		}
+	}
+	close(fd);
+	return ok;
+}
+
+/* 1 fresh, 0 stale (*why owned). Fresh: info->seal, ->hashed and ->inputs describe it. */
+static int check_fresh(const struct want *w, struct vms_pch_info *info, char **why)
+{
+	memset(&info->seal, 0, sizeof(info->seal));
 	char *text;
 	size_t len;
 	int rc = vms_read_file(w->manifest, &text, &len);
@@ -260,6 +360,8 @@ static int check_fresh(const struct want *w, char **why)
 		*why = vms_xasprintf("header path changed (%s -> %s)", m.files.v[0], w->header);
 		goto out;
 	}
+	/* by content, never by size or mtime: a header rewritten at the same size with its
+	 * mtime put back is a changed header */
 	for (size_t i = 0; i < m.files.n; i++) {
 		struct vms_hash128 h;
 		char hx[33];
@@ -273,31 +375,12 @@ static int check_fresh(const struct want *w, char **why)
 			goto out;
 		}
 	}
-	struct stat st;
-	if (stat(w->pch, &st) < 0) {
-		*why = vms_xstrdup("PCH missing");
-		goto out;
+	fresh = check_pch_bytes(w, &m, info, why);
+	if (fresh) {
+		vms_argv_free(&info->inputs);
+		for (size_t i = 0; i < m.files.n; i++)
+			vms_argv_push(&info->inputs, m.files.v[i]);
 	}
-	if ((long long)st.st_size != m.pch_size) {
-		*why = vms_xasprintf("PCH size %lld, manifest says %lld (truncated or replaced)",
-				     (long long)st.st_size, m.pch_size);
-		goto out;
-	}
-	if (!(w->trust_pch_bytes && st.st_mtim.tv_sec == m.pch_mtime_sec &&
-	      st.st_mtim.tv_nsec == m.pch_mtime_nsec)) {
-		struct vms_hash128 h;
-		char hx[33];
-		if (hash_file(w->pch, &h, NULL) < 0) {
-			*why = vms_xstrdup("PCH unreadable");
-			goto out;
-		}
-		hex(h, hx);
-		if (strcmp(hx, m.pch_hash)) {
-			*why = vms_xstrdup("PCH checksum mismatch (corrupted)");
-			goto out;
-		}
-	}
-	fresh = 1;
 out:
 	manifest_free(&m);
 	return fresh;
@@ -444,6 +527,8 @@ static int build_pch(const struct want *w, struct vms_pch_info *info, struct vms
 		vms_argv_push(&av, "-gmodules");
 	vms_argv_push(&av, "-Xclang");
 	vms_argv_push(&av, "-fno-pch-timestamp");
+	if (w->no_crash_diagnostics)
+		vms_argv_push(&av, "-fno-crash-diagnostics");
 	vms_argv_push(&av, "-MD");
 	vms_argv_push(&av, "-MF");
 	vms_argv_push(&av, tmpd);
@@ -560,7 +645,8 @@ int pch_ensure_locked(const struct vms_pch_opts *o, const struct vms_compiler *c
 {
 	memset(info, 0, sizeof(*info));
 	info->clang_stderr = vms_xstrdup("");
-	struct want w = { .cc = cc, .gmodules = o->gmodules, .trust_pch_bytes = o->trust_pch_bytes };
+	struct want w = { .cc = cc, .gmodules = o->gmodules, .seal_in = o->seal_in,
+			  .no_crash_diagnostics = o->no_crash_diagnostics };
 	w.header = pch_abspath(o->header);
 	vms_flags_normalize(o->flags, &w.flags);
 	int rc = 0, fd = -1;
@@ -617,7 +703,7 @@ int pch_ensure_locked(const struct vms_pch_opts *o, const struct vms_compiler *c
 	for (int attempt = 0;; attempt++) {
 		char *why = NULL;
 		double t0 = vms_now_ms();
-		int fresh = check_fresh(&w, &why);
+		int fresh = check_fresh(&w, info, &why);
 		info->check_ms += vms_now_ms() - t0;
 		if (fresh && !force) {
 			free(why);
@@ -637,7 +723,7 @@ int pch_ensure_locked(const struct vms_pch_opts *o, const struct vms_compiler *c
 		}
 		/* someone may have rebuilt it while we waited for the exclusive lock */
 		char *why2 = NULL;
-		if (force || !check_fresh(&w, &why2)) {
+		if (force || !check_fresh(&w, info, &why2)) {
 			if (!info->reason)
 				info->reason = why ? why : vms_xstrdup("forced");
 			else
@@ -693,5 +779,6 @@ void vms_pch_info_free(struct vms_pch_info *info)
 	free(info->header_path);
 	free(info->reason);
 	free(info->clang_stderr);
+	vms_argv_free(&info->inputs);
 	memset(info, 0, sizeof(*info));
 }

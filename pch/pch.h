@@ -11,8 +11,11 @@
 #define VMSLIM_PCH_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include "common/common.h"
+
+struct vms_sandbox; /* common/sandbox.h */
 
 /* ---- compiler identity ------------------------------------------------------------ */
 
@@ -38,6 +41,23 @@ void vms_compiler_free(struct vms_compiler *c);
 
 /* ---- PCH + manifest ----------------------------------------------------------------- */
 
+/* What a caller may remember of a PCH it has seen hashed, to skip hashing it (14.7 MB,
+ * ~4.4 ms) on its next build: the file's identity and times as fstat saw them while
+ * its bytes were hashed, and that hash. A seal vouches for the bytes only when all of
+ * dev, ino, size, mtime and ctime still match, its hash is the one the manifest records,
+ * and it was taken at least VMS_PCH_SEAL_SETTLE_NS after the file's ctime: a write in
+ * the same timestamp tick as the hash would keep every field (ccache's "too new" rule).
+ * ctime cannot be set from user space, so bytes changed in place or a file swapped in
+ * never match an old seal. valid: the seal may be handed back (it met the rule). */
+struct vms_pch_seal {
+	uint64_t dev, ino;
+	int64_t size;
+	int64_t mtime_ns, ctime_ns;
+	struct vms_hash128 hash;
+	int valid;
+};
+#define VMS_PCH_SEAL_SETTLE_NS (2LL * 1000000000LL)
+
 struct vms_pch_opts {
 	const char *header;		/* the header to precompile */
 	const char *const *flags;	/* clang flags, NULL-terminated (may be NULL); output,
@@ -49,9 +69,9 @@ struct vms_pch_opts {
 	const char *cache_dir;		/* NULL: vms_cache_dir_default() */
 	int gmodules;			/* build with -gmodules (see vms_build for when that is safe) */
 	int force;			/* rebuild even when fresh */
-	int trust_pch_bytes;		/* skip re-hashing the PCH bytes when its size and
-					 * mtime match the manifest (the daemon, which re-checks
-					 * on its own schedule); default 0 = full check */
+	const struct vms_pch_seal *seal_in; /* a seal from an earlier call (info->seal), or
+					 * NULL: the PCH bytes are hashed unless it still holds */
+	int no_crash_diagnostics;	/* -fno-crash-diagnostics on the PCH build too */
 };
 
 struct vms_pch_info {
@@ -63,6 +83,12 @@ struct vms_pch_info {
 	double check_ms, build_ms;	/* manifest check, PCH build (0 when reused) */
 	char *clang_stderr;		/* clang's output when it built the PCH (also when that
 					 * failed); owned, never NULL */
+	struct vms_pch_seal seal;	/* of the PCH this call vouched for (hashed or reused);
+					 * valid 0 when none, or taken too soon after its ctime */
+	int hashed;			/* the PCH's bytes were hashed (the seal did not hold) */
+	struct vms_argv inputs;		/* the header and every file it includes, as the
+					 * manifest records them (a sandbox must let clang read
+					 * them to use the PCH) */
 };
 
 /* Makes sure a fresh PCH for (header, flags, compiler) exists and returns where it is.
@@ -108,7 +134,8 @@ struct vms_build_opts {
 	const char *dep_file;		/* -MF: write a dependency file listing the real header */
 	const char *const *dep_flags;	/* other dependency flags (-MD, -MMD, -MP, -MT X, -MQ X)
 					 * kept for clang; NULL-terminated, may be NULL */
-	int trust_pch_bytes;		/* see vms_pch_opts */
+	const struct vms_pch_seal *pch_seal_in; /* see vms_pch_opts.seal_in (the daemon
+					 * carries r->pch_seal to the next build) */
 	size_t pch_min_bytes;		/* headers smaller than this compile without a PCH:
 					 * parsing them costs less than loading one (measured:
 					 * 20-130 KB slim headers build 10-30% faster plain);
@@ -117,6 +144,18 @@ struct vms_build_opts {
 					 * "vmlinux.h" include up front, header not found, PCH
 					 * build failed), return 2 without compiling so the
 					 * caller can exec clang unchanged */
+	/* Untrusted sources (the daemon). Every clang run that reads the program (the
+	 * compile, a -gmodules trial, the asm audit) runs inside sandbox
+	 * (common/sandbox.h), whose read list is extended with the PCH, the header it was
+	 * built from and the files that header includes, and the include shim; the PCH
+	 * build, which reads only the trusted header, runs outside. Every clang run gets
+	 * -fno-crash-diagnostics (no reproducer files). NULL: no sandbox. */
+	const struct vms_sandbox *sandbox;
+	/* Compile in two steps, the frontend to LLVM IR and the backend on that IR, and
+	 * refuse (return 3, diagnostic in d) when the IR's inline assembly holds a
+	 * directive that reads files or makes directives (.incbin, .include, .macro,
+	 * .irp, .irpc, .altmacro). The object is byte-identical to a one-step build. */
+	int audit_asm;
 };
 
 /* Below this size a header is parsed faster than its PCH is loaded: 20-130 KB slim
@@ -133,6 +172,9 @@ struct vms_build_result {
 	char *clang_stderr;		/* clang's warnings/errors, verbatim; never NULL */
 	int clang_exit;			/* clang's exit code (0 ok) */
 	double pch_ms, compile_ms, total_ms;
+	struct vms_pch_seal pch_seal;	/* of the PCH the object was compiled through (valid
+					 * 0 without PCH): the caller's next pch_seal_in */
+	int pch_hashed;			/* the PCH bytes were hashed in this build */
 };
 
 /* The flags vms_build() hands clang (before a program's preamble #defines): unless raw,
@@ -146,7 +188,9 @@ int vms_build_flags(const char *header, const char *const *user_flags, int raw,
 
 /* Compiles source to output. 0 when clang succeeded; 1 when clang reported errors
  * (clang_exit, clang_stderr); 2 with require_pch when the
- * PCH path does not apply (r->mode says why, nothing was compiled); -errno / -1 when it
+ * PCH path does not apply (r->mode says why, nothing was compiled); 3 with audit_asm
+ * when the inline assembly was refused (a "refused: ..." error with file and line in d,
+ * nothing written); -errno / -1 when it
  * could not run at all, or the PCH could not be built (diagnostic in d, clang's output
  * in clang_stderr). Never leaves a partial output behind. r must be freed in all cases. */
 int vms_build(const struct vms_build_opts *o, struct vms_build_result *r, struct vms_diags *d);

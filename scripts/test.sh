@@ -34,6 +34,9 @@ print_skip_reasons() { # build dir, ctest output
 
 run_suite() { # build dir
 	local dir=$1 status=0 first retried=() still=() t
+	# ctest leaves an old LastTestsFailed.log in place when every test passes: one from
+	# an earlier run must not be taken for this run's failures
+	rm -f "$dir/Testing/Temporary/LastTestsFailed.log"
 	ctest --test-dir "$dir" --output-on-failure -j"$(nproc)" --timeout 1500 |
 		tee "$dir/ctest.out" || status=$?
 	# the retry rewrites ctest's log; the skipped tests' output is in this one
@@ -43,7 +46,8 @@ run_suite() { # build dir
 	# a test that fails is run once more, so that a load spike on a 2-core machine cannot
 	# fail the suite; one that fails twice fails it, and one that passes only the second
 	# time is named, here and in the summary
-	first=$(failed_tests "$dir")
+	first=
+	[ "$status" -eq 0 ] || first=$(failed_tests "$dir")
 	if [ -n "$first" ]; then
 		echo "== running the $(echo "$first" | wc -l) failed test(s) once more"
 		status=0

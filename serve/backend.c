@@ -21,6 +21,8 @@ struct backend {
 	struct vms_argv flags;		/* always-on flags */
 	char *clang;
 	char *clang_version;
+	char *clang_path;		/* resolved: a sandbox has no PATH to search */
+	char *resource_dir;		/* clang's -print-resource-dir */
 	char *resource_include;		/* clang's built-in headers */
 	char *headers_dir;
 	char *cache_dir;
@@ -29,11 +31,13 @@ struct backend {
 	char *src_dir;
 	char *hdr_dir;			/* --header: holds a vmlinux.h symlink to it */
 	int untrusted;
+	int refuse_unconfined;		/* no OS sandbox here: clang never sees a request */
 	int header_override;		/* --header: "vmlinux.h" is not under the -I dirs */
 	struct vms_hash128 identity;
 	const char *sys[2];
 	size_t nsys;
 	struct vms_tcc_checker *checker;
+	struct jail jail;		/* what untrusted compiles may touch */
 	pthread_mutex_t stats_lock;
 	struct vms_tcc_stats stats;
 };
@@ -122,6 +126,7 @@ int backend_new(const struct vms_backend_opts *o, struct backend **out, struct v
 {
 	struct backend *b = vms_xcalloc(1, sizeof(*b));
 	b->untrusted = o->untrusted;
+	b->refuse_unconfined = o->untrusted && o->refuse_unconfined;
 	for (size_t i = 0; i < o->n_inc; i++) {
 		char *r = vms_realpath(o->inc_dirs[i]);
 		struct stat st;
@@ -167,6 +172,7 @@ int backend_new(const struct vms_backend_opts *o, struct backend **out, struct v
 		return -ENOENT;
 	}
 	b->clang_version = vms_xasprintf("%s\n%s", comp.path, comp.version);
+	b->clang_path = vms_xstrdup(comp.path);
 	vms_compiler_free(&comp);
 	/* Only the include scan of untrusted sources needs the compilers' own header
 	 * directories; an editor's server should not wait for another exec of clang. */
@@ -175,14 +181,14 @@ int backend_new(const struct vms_backend_opts *o, struct backend **out, struct v
 		char *res = run_line(rd);
 		if (res) {
 			b->resource_include = vms_xasprintf("%s/include", res);
-			free(res);
+			b->resource_dir = res;
 			b->sys[b->nsys++] = b->resource_include;
 		}
 		if (access(VMS_TCC_DEFAULT_LIB_DIR "/include", R_OK) == 0)
 			b->sys[b->nsys++] = VMS_TCC_DEFAULT_LIB_DIR "/include";
 	}
 
-	b->scratch = vms_make_tempdir("vmslim-serve");
+	b->scratch = scratch_create();
 	if (!b->scratch) {
 		int e = errno;
 		vms_diag_add(d, VMS_ERROR, NULL, 0, 0, "cannot make a scratch directory: %s",
@@ -205,6 +211,18 @@ int backend_new(const struct vms_backend_opts *o, struct backend **out, struct v
 		free(link);
 	}
 
+	if (jail_init(&b->jail, o->sandbox_mech, b->clang, b->resource_dir,
+		      (const char *const *)b->inc.v, b->inc.n, b->header_override ? b->vmlinux : NULL,
+		      b->scratch, d) < 0) {
+		backend_free(b);
+		return -EPERM;
+	}
+	char *tcc_root = NULL;
+	if (o->sandbox_mech) {
+		tcc_root = vms_xasprintf("%s/tccroot", b->scratch);
+		mkdir(tcc_root, 0700);
+	}
+
 	pthread_mutex_init(&b->stats_lock, NULL);
 	if (!b->headers_dir) {
 		vms_diag_add(d, VMS_ERROR, NULL, 0, 0, "the checker needs vmslim's headers/");
@@ -225,9 +243,12 @@ int backend_new(const struct vms_backend_opts *o, struct backend **out, struct v
 		.defines = defs,
 		.vmlinux_header = b->vmlinux,
 		.confine = b->untrusted,
+		.sandbox_mech = b->untrusted ? o->sandbox_mech : 0,
+		.sandbox_root = tcc_root,
 		.time_limit_ms = 10000,
 	};
 	int r = vms_tcc_checker_new(&to, &b->checker, d);
+	free(tcc_root);
 	free(inc);
 	free(defs);
 	if (r < 0) {
@@ -246,12 +267,15 @@ void backend_free(struct backend *b)
 	vms_tcc_checker_free(b->checker);
 	pthread_mutex_destroy(&b->stats_lock);
 	if (b->scratch)
-		vms_remove_tree(b->scratch);
+		scratch_remove(b->scratch);
 	vms_argv_free(&b->inc);
 	vms_argv_free(&b->flags);
 	free(b->clang);
 	free(b->clang_version);
+	free(b->clang_path);
 	free(b->resource_include);
+	free(b->resource_dir);
+	jail_free(&b->jail);
 	free(b->headers_dir);
 	free(b->cache_dir);
 	free(b->vmlinux);
@@ -289,6 +313,18 @@ const char *backend_vmlinux_dir(const struct backend *b)
 
 /* ---- clang ---------------------------------------------------------------------- */
 
+/* 1 (with the answer in r) when this daemon may not run clang on a stranger's source. */
+static int refused_unconfined(const struct backend *b, struct vms_result *r)
+{
+	if (!b->refuse_unconfined)
+		return 0;
+	r->status = VMS_ST_REFUSED;
+	vms_diag_add(&r->diags, VMS_ERROR, NULL, 0, 0,
+		     "refused: this daemon cannot confine compilers here (no Landlock, no mount "
+		     "namespace); it was not started with --no-sandbox");
+	return 1;
+}
+
 static void parse_clang(const char *text, struct vms_diags *d)
 {
 	vms_clang_parse_diags(text, d);
@@ -297,16 +333,24 @@ static void parse_clang(const char *text, struct vms_diags *d)
 /* A private directory holding only the source, under the name diagnostics would use. */
 static char *stage_source(struct backend *b, const struct backend_req *q, char **dir_out)
 {
-	char *tmpl = vms_xasprintf("%s/jobs/j.XXXXXX", b->scratch);
-	if (!mkdtemp(tmpl)) {
-		free(tmpl);
-		return NULL;
+	/* the daemon makes (and always removes) a job's directory itself, so that a worker
+	 * killed at its time limit leaves nothing behind; the language server does not */
+	char *tmpl;
+	if (q->job_dir) {
+		tmpl = vms_xstrdup(q->job_dir);
+	} else {
+		tmpl = vms_xasprintf("%s/jobs/j.XXXXXX", b->scratch);
+		if (!mkdtemp(tmpl)) {
+			free(tmpl);
+			return NULL;
+		}
 	}
 	char *name = safe_file_name(q->file);
 	char *path = vms_xasprintf("%s/%s", tmpl, name);
 	free(name);
 	if (vms_write_file_atomic(path, q->source, q->len, 0600) < 0) {
-		vms_remove_tree(tmpl);
+		if (!q->job_dir)
+			vms_remove_tree(tmpl);
 		free(tmpl);
 		free(path);
 		return NULL;
@@ -330,6 +374,9 @@ static char *stage_source(struct backend *b, const struct backend_req *q, char *
 static void push_cmdline(struct backend *b, const struct backend_req *q, unsigned opts,
 			 const char *clang, const char *input, struct vms_argv *a)
 {
+	/* a crash must not leave a reproducer (the whole preprocessed header, ~2.8 MB) in
+	 * the scratch directory: crashes are answers like any other, and cached */
+	static const char *const no_repro[] = { "-fno-crash-diagnostics" };
 	struct vms_bpf_cmd c = {
 		.clang = clang,
 		.opts = opts,
@@ -337,6 +384,7 @@ static void push_cmdline(struct backend *b, const struct backend_req *q, unsigne
 		.inc_dirs = { (const char *const *)b->inc.v, b->inc.n },
 		.user = { { (const char *const *)b->flags.v, b->flags.n },
 			  { (const char *const *)q->flags, q->nflags } },
+		.extra = { no_repro, 1 },
 		.input = input,
 	};
 	vms_bpf_cmdline(&c, a);
@@ -358,6 +406,8 @@ void backend_check_clang(struct backend *b, const struct backend_req *q, struct 
 {
 	double t0 = vms_now_ms();
 	r->backend = vms_xstrdup("clang");
+	if (refused_unconfined(b, r))
+		return;
 	char *dir = NULL;
 	char *path = stage_source(b, q, &dir);
 	if (!path) {
@@ -367,11 +417,17 @@ void backend_check_clang(struct backend *b, const struct backend_req *q, struct 
 		return;
 	}
 	struct vms_argv a = { 0 };
-	push_cmdline(b, q, VMS_BPF_O2 | VMS_BPF_SYNTAX_ONLY | VMS_BPF_PLAIN_DIAGS, b->clang,
-		     path, &a);
+	struct jail_job jj;
+	jail_for_job(&b->jail, dir, &jj);
+	if (jj.active) /* clang's temporaries go where it may write */
+		setenv("TMPDIR", dir, 1);
+	push_cmdline(b, q, VMS_BPF_O2 | VMS_BPF_SYNTAX_ONLY | VMS_BPF_PLAIN_DIAGS,
+		     jj.active ? b->clang_path : b->clang, path, &a);
 	struct vms_proc_result pr;
-	int rc = vms_run(a.v, NULL, 0, q->time_limit_ms, &pr);
+	int rc = jj.active ? vms_run_sandboxed(a.v, &jj.sb, q->time_limit_ms, &pr)
+			   : vms_run(a.v, NULL, 0, q->time_limit_ms, &pr);
 	vms_argv_free(&a);
+	jail_job_free(&jj);
 	if (rc < 0) {
 		r->status = VMS_ST_INTERNAL;
 		vms_diag_add(&r->diags, VMS_ERROR, NULL, 0, 0, "cannot run %s: %s", b->clang,
@@ -403,6 +459,10 @@ void backend_check_clang(struct backend *b, const struct backend_req *q, struct 
 void backend_build(struct backend *b, const struct backend_req *q, struct vms_result *r)
 {
 	double t0 = vms_now_ms();
+	if (refused_unconfined(b, r)) {
+		r->backend = vms_xstrdup("none");
+		return;
+	}
 	char *dir = NULL;
 	char *path = stage_source(b, q, &dir);
 	if (!path) {
@@ -425,14 +485,22 @@ void backend_build(struct backend *b, const struct backend_req *q, struct vms_re
 	if (in_dir)
 		vms_argv_push(&a, "-fdebug-compilation-dir=.");
 	int ok = 0;
+	struct jail_job jj;
+	jail_for_job(&b->jail, dir, &jj);
+	if (jj.active) /* clang's temporaries go where it may write */
+		setenv("TMPDIR", dir, 1);
 	struct vms_build_opts bo = {
 		.source = in_dir ? rel : path,
 		.output = obj,
 		.header = b->vmlinux,
 		.flags = (const char *const *)a.v,
-		.clang = b->clang,
+		.clang = jj.active ? b->clang_path : b->clang,
 		.cache_dir = b->cache_dir,
-		.trust_pch_bytes = 1,
+		.sandbox = jj.active ? &jj.sb : NULL,
+		/* the scan refuses the assembler directives it can see; a source that may
+		 * still produce inline asm (through macros) is checked again on its LLVM IR */
+		.audit_asm = b->untrusted && confine_asm_suspect(q->source, q->len),
+		.pch_seal_in = q->pch_seal,
 	};
 	struct vms_build_result br = { 0 };
 	struct vms_diags bd = { 0 };
@@ -446,10 +514,15 @@ void backend_build(struct backend *b, const struct backend_req *q, struct vms_re
 			ok = 1;
 		else if (looks_like_oom(br.clang_stderr)) /* under RLIMIT_AS, clang aborts */
 			r->status = VMS_ST_LIMIT;
+		else if (br.clang_exit == 126 && strstr(br.clang_stderr, "vmslim: sandbox:"))
+			r->status = VMS_ST_INTERNAL; /* never run unconfined instead */
 		else if (br.clang_exit >= 128 || strstr(br.clang_stderr, "PLEASE submit a bug"))
 			r->status = VMS_ST_CRASHED;
 		else
 			r->status = VMS_ST_ERRORS;
+	} else if (rc == 3) { /* the IR showed inline asm that reads files */
+		r->status = VMS_ST_REFUSED;
+		diags_append(&r->diags, &bd);
 	} else {
 		r->status = VMS_ST_INTERNAL;
 		diags_append(&r->diags, &bd);
@@ -457,7 +530,9 @@ void backend_build(struct backend *b, const struct backend_req *q, struct vms_re
 			vms_diag_add(&r->diags, VMS_ERROR, NULL, 0, 0, "the build could not run");
 	}
 	vms_diags_free(&bd);
+	r->pch_seal = br.pch_seal;
 	vms_build_result_free(&br);
+	jail_job_free(&jj);
 	vms_argv_free(&a);
 	if (ok) {
 		char *data;
@@ -545,6 +620,8 @@ void backend_check_fast(struct backend *b, const struct backend_req *q, struct v
 		r->status = VMS_ST_INTERNAL;
 	diags_append(&r->diags, &res.diags);
 	diags_rename(&r->diags, fname, q->file);
+	if (!q->src_dir) /* the daemon's private src/; an editor's files keep their paths */
+		diags_strip_dir(&r->diags, b->src_dir);
 	vms_tcc_result_free(&res);
 	vms_argv_free(&defs);
 	free(fname);

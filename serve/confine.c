@@ -19,25 +19,33 @@
  *    ("not in the header directories"), whether or not such a file exists;
  *  - `#pragma ... dependency` and literal `__has_include`/`_Pragma` forms are checked the
  *    same way (they reveal existence only, but cost nothing to check), the latter
- *    anywhere in the text, comments and literals included.
+ *    anywhere in the text, comments and literals included;
+ *  - blanks are clang's, Unicode ones included (U+00A0 before '#' makes a directive for
+ *    clang compiling), and also zero-width ones and a BOM after the start (none does);
+ *  - what macros could make — inline asm that reads files (.incbin, .include), macro-made
+ *    `__has_include`/`_Pragma`, pastes that could spell those — is confine_made.c's.
  * The headers reached this way are trusted (the operator chose them); they are scanned
- * too, but only to learn the include closure whose contents go into the cache key —
- * memoized per file by (device, inode, size, mtime), so a request pays a few stat calls. */
+ * too, but only to learn the include closure whose contents go into the cache key.
+ * What goes into the key is always a hash of a header's contents, never a time stamp;
+ * only re-reading is saved (see memo_get), so a request pays a few stat calls. */
 #include "serve/internal.h"
 
 #include "common/ppscan.h"
+#include "serve/confine_made.h"
 #include <errno.h>
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 
 struct memo {
 	char *path;
 	dev_t dev;
 	ino_t ino;
 	off_t size;
-	struct timespec mtime;
+	struct timespec mtime, ctime;
+	struct timespec hashed_at; /* CLOCK_REALTIME when its contents were read */
 	struct vms_hash128 hash;
 	char **deps; /* resolved realpaths of what it includes */
 	size_t ndeps;
@@ -134,23 +142,71 @@ static int sane_name(const char *name)
 	return 1;
 }
 
-/* Returns the realpath of the allowed regular file name resolves to, or NULL. */
-static char *try_in(const struct confine *c, const char *dir, const char *name)
+/* Looking name up in one directory the way the compiler would, without letting the answer
+ * depend on anything outside the allowed directories. The compiler takes the first
+ * directory where dir/name opens, so a symlink there that leads outside must not be
+ * skipped in favour of a later directory's file (clang would read the outside one), and
+ * whether its target exists must not matter either: any component under dir that is a
+ * symlink leading outside (or nowhere) blocks the lookup, whatever is at its end. A name
+ * with no entry at all in dir (a plain ENOENT inside allowed territory) moves on. */
+enum lookup { LOOK_FOUND, LOOK_ABSENT, LOOK_BLOCKED };
+
+static enum lookup try_in(const struct confine *c, const char *dir, const char *name,
+			  char **real_out)
 {
+	*real_out = NULL;
 	char *cand = vms_xasprintf("%s/%s", dir, name);
-	struct stat st;
-	char *real = NULL;
-	if (stat(cand, &st) == 0 && S_ISREG(st.st_mode)) {
-		real = vms_realpath(cand);
-		if (real && !allowed_path(c, real)) {
-			free(real);
-			real = NULL;
+	enum lookup res = LOOK_BLOCKED;
+	size_t dlen = strlen(dir);
+	/* each prefix dir/c1/.../ck, the last one being the whole name */
+	for (char *p = cand + dlen + 1;; p++) {
+		if (*p && *p != '/')
+			continue;
+		char keep = *p;
+		*p = 0;
+		struct stat lst;
+		int e = lstat(cand, &lst) < 0 ? errno : 0;
+		if (e == ENOENT || e == ENOTDIR) {
+			*p = keep;
+			res = LOOK_ABSENT;
+			goto out;
 		}
+		if (e) {
+			*p = keep;
+			goto out; /* unreadable: blocked, not skipped */
+		}
+		if (S_ISLNK(lst.st_mode)) {
+			char *r = vms_realpath(cand);
+			int ok = r && allowed_path(c, r);
+			free(r);
+			if (!ok) {
+				*p = keep;
+				goto out;
+			}
+		}
+		*p = keep;
+		if (!keep)
+			break;
 	}
+	struct stat st;
+	if (stat(cand, &st) == 0 && S_ISREG(st.st_mode)) {
+		char *real = vms_realpath(cand);
+		if (real && allowed_path(c, real)) {
+			*real_out = real;
+			res = LOOK_FOUND;
+		} else {
+			free(real);
+		}
+	} else if (stat(cand, &st) == 0 && S_ISDIR(st.st_mode)) {
+		res = LOOK_ABSENT; /* a directory is no header: the compiler looks on */
+	}
+out:
 	free(cand);
-	return real;
+	return res;
 }
 
+/* Returns the realpath of the allowed regular file name resolves to, or NULL (not found,
+ * or blocked by what the first directory holding it has there). */
 static char *resolve(const struct confine *c, const char *name, const char *from_dir)
 {
 	if (!sane_name(name))
@@ -158,12 +214,13 @@ static char *resolve(const struct confine *c, const char *name, const char *from
 	if (c->vmlinux && !strcmp(name, "vmlinux.h"))
 		return vms_xstrdup(c->vmlinux);
 	char *r = NULL;
+	enum lookup l = LOOK_ABSENT;
 	if (from_dir)
-		r = try_in(c, from_dir, name);
-	for (size_t i = 0; !r && i < c->ndirs; i++)
-		r = try_in(c, c->dirs[i], name);
-	for (size_t i = 0; !r && i < c->nsys; i++)
-		r = try_in(c, c->sys[i], name);
+		l = try_in(c, from_dir, name, &r);
+	for (size_t i = 0; l == LOOK_ABSENT && i < c->ndirs; i++)
+		l = try_in(c, c->dirs[i], name, &r);
+	for (size_t i = 0; l == LOOK_ABSENT && i < c->nsys; i++)
+		l = try_in(c, c->sys[i], name, &r);
 	return r;
 }
 
@@ -191,11 +248,18 @@ struct names {
 	size_t *seen;
 	size_t nseen, cap;
 	int second;
+	struct made *made; /* an untrusted source: what its macros could make */
 };
 
 static int is_hspace(char ch)
 {
 	return ch == ' ' || ch == '\t' || ch == '\f' || ch == '\v';
+}
+
+/* A blank as clang reads one (U+00A0 and the other Unicode blanks included): its length. */
+static size_t blank_len(const char *p, size_t left)
+{
+	return !left ? 0 : is_hspace(*p) ? 1 : vms_pp_unicode_blank(p, left);
 }
 
 static int is_ident(char ch)
@@ -284,10 +348,17 @@ static int nested_directive(const char *name, const struct vms_pp_dir *d)
 	if (strcmp(name, "define") && strcmp(name, "if") && strcmp(name, "elif"))
 		return 0;
 	size_t i = 1;
-	while (i < d->raw_len && is_hspace(d->raw[i]))
-		i++;
+	while (i < d->raw_len && blank_len(d->raw + i, d->raw_len - i))
+		i += blank_len(d->raw + i, d->raw_len - i);
 	return i < d->raw_len && (d->raw[i] == '#' ||
 				  (d->raw[i] == '%' && i + 1 < d->raw_len && d->raw[i + 1] == ':'));
+}
+
+/* #error, #warning, #ident: text that is shown, never expanded */
+static int message(const struct vms_pp_dir *d)
+{
+	return (d->name_len == 5 && (!memcmp(d->name, "error", 5) || !memcmp(d->name, "ident", 5))) ||
+	       (d->name_len == 7 && !memcmp(d->name, "warning", 7));
 }
 
 static int on_directive(void *ctx, const struct vms_pp_src *s, const struct vms_pp_dir *d)
@@ -296,7 +367,8 @@ static int on_directive(void *ctx, const struct vms_pp_src *s, const struct vms_
 	(void)s;
 	if (seen_before(nm, d))
 		return 0;
-	int odd = d->raw_len && (d->raw[0] == '\\' || (unsigned char)d->raw[0] >= 0x80);
+	int odd = d->raw_len && (d->raw[0] == '\\' || ((unsigned char)d->raw[0] >= 0x80 &&
+						       !blank_len(d->raw, d->raw_len)));
 	for (size_t k = 0; k < d->name_len; k++)
 		odd |= (unsigned char)d->name[k] >= 0x80;
 	if (odd) {
@@ -311,8 +383,11 @@ static int on_directive(void *ctx, const struct vms_pp_src *s, const struct vms_
 		nm->on_refuse(nm, d->line, "unrecognized directive spelling%s", "");
 		return 0;
 	}
-	if (!strcmp(name, "include") || !strcmp(name, "include_next") ||
-	    !strcmp(name, "import") || !strcmp(name, "embed"))
+	int inc = !strcmp(name, "include") || !strcmp(name, "include_next") ||
+		  !strcmp(name, "import") || !strcmp(name, "embed");
+	if (nm->made && !nm->second && !d->in_comment && !inc && !message(d))
+		made_text(nm->made, d->text, d->text_len, d->text_off, !strcmp(name, "define"));
+	if (inc)
 		include_operand(nm, d, name);
 	else if (!strcmp(name, "pragma") && !check_pragma_text(nm, d->raw, d->raw_len, d->line))
 		check_pragma_text(nm, d->text, d->text_len, d->line);
@@ -323,8 +398,8 @@ static int on_directive(void *ctx, const struct vms_pp_src *s, const struct vms_
 static size_t skip_space(const struct vms_pp_src *s, size_t i)
 {
 	while (i < s->n) {
-		if (is_hspace(s->t[i])) {
-			i++;
+		if (blank_len(s->t + i, s->n - i)) {
+			i += blank_len(s->t + i, s->n - i);
 		} else if (s->t[i] == '/' && i + 1 < s->n && s->t[i + 1] == '*') {
 			const char *e = strstr(s->t + i + 2, "*/");
 			i = e ? (size_t)(e - s->t) + 2 : s->n;
@@ -380,11 +455,38 @@ static void query_forms(struct names *nm)
 	}
 }
 
+static int on_made_directive(void *ctx, const struct vms_pp_src *s, const struct vms_pp_dir *d)
+{
+	struct names *nm = ctx;
+	(void)s;
+	if (!(d->name_len == 7 && !memcmp(d->name, "include", 7)) && !message(d))
+		made_text(nm->made, d->text, d->text_len, d->text_off,
+			  d->name_len == 6 && !memcmp(d->name, "define", 6));
+	return 0;
+}
+
+static int on_code(void *ctx, const struct vms_pp_src *s, const struct vms_pp_code *c)
+{
+	struct names *nm = ctx;
+	(void)s;
+	if (nm->made && !nm->second)
+		made_text(nm->made, c->text, c->text_len, c->text_off, 0);
+	return 0;
+}
+
+static void made_refuse(void *ctx, int line, const char *fmt, const char *arg)
+{
+	struct names *nm = ctx;
+	nm->on_refuse(nm, line, fmt, arg);
+}
+
 static void scan_names(struct names *nm)
 {
-	const unsigned flags = VMS_PP_COMMENT_LINES | VMS_PP_COMMENT_BOL;
-	struct vms_pp_ops ops = { .directive = on_directive, .ctx = nm };
+	const unsigned flags = VMS_PP_COMMENT_LINES | VMS_PP_COMMENT_BOL | VMS_PP_WIDE_BLANKS;
+	struct vms_pp_ops ops = { .directive = on_directive, .code = on_code, .ctx = nm };
 	vms_pp_scan(nm->s, flags, &ops);
+	if (nm->made)
+		made_finish(nm->made);
 	if (nm->nseen)
 		qsort(nm->seen, nm->nseen, 2 * sizeof(size_t), cmp_pair);
 	nm->second = 1;
@@ -478,6 +580,24 @@ static void dep_refuse(struct names *n, int line, const char *fmt, const char *a
 	(void)n, (void)line, (void)fmt, (void)arg;
 }
 
+/* a - b in nanoseconds, saturated */
+static long long ts_diff(struct timespec a, struct timespec b)
+{
+	long long s = (long long)a.tv_sec - (long long)b.tv_sec;
+	if (s > 1000000 || s < -1000000)
+		return s * 1000000000LL;
+	return s * 1000000000LL + (a.tv_nsec - b.tv_nsec);
+}
+
+/* A header's content hash and include list, re-read only when the file may have changed
+ * since it was hashed. A rewrite at the same size with its mtime put back (utimensat) keeps
+ * dev, ino, size and mtime, but not ctime: the kernel sets ctime on every write and every
+ * utimensat, and userspace cannot set it. ctime has the file system's timestamp
+ * granularity (a jiffy or coarser on some), so a write in the same tick as our read could
+ * leave all five unchanged: like ccache's "too new" rule, a file whose ctime was less than
+ * 2 s before the moment we hashed it is hashed again next time, until that is no longer
+ * so. Re-hashing vmlinux.h (2.8 MB) costs ~0.5 ms, which a fast check would feel on
+ * every request; this way it is paid only in the 2 s after a change. */
 static struct memo *memo_get(struct confine *c, const char *path)
 {
 	struct stat st;
@@ -488,8 +608,11 @@ static struct memo *memo_get(struct confine *c, const char *path)
 		if (!strcmp(m->path, path))
 			break;
 	if (m && m->dev == st.st_dev && m->ino == st.st_ino && m->size == st.st_size &&
-	    m->mtime.tv_sec == st.st_mtim.tv_sec && m->mtime.tv_nsec == st.st_mtim.tv_nsec)
+	    !ts_diff(m->mtime, st.st_mtim) && !ts_diff(m->ctime, st.st_ctim) &&
+	    ts_diff(m->hashed_at, st.st_ctim) >= 2000000000LL)
 		return m;
+	struct timespec now;
+	clock_gettime(CLOCK_REALTIME, &now);
 	char *data;
 	size_t len;
 	if (vms_read_file(path, &data, &len) < 0)
@@ -509,6 +632,8 @@ static struct memo *memo_get(struct confine *c, const char *path)
 	m->ino = st.st_ino;
 	m->size = st.st_size;
 	m->mtime = st.st_mtim;
+	m->ctime = st.st_ctim;
+	m->hashed_at = now;
 	m->hash = vms_hash128(data, len);
 	struct vms_pp_src s;
 	struct vms_diags ignore = { 0 };
@@ -563,7 +688,10 @@ int confine_source(struct confine *c, const char *src, size_t len, const char *f
 	struct req_ctx r = { .c = c, .file = file, .d = d };
 	struct names nm = { .s = &s, .on_include = req_include, .on_refuse = req_refuse,
 			    .ctx = &r };
+	struct made made = { .s = &s, .refuse = made_refuse, .ctx = &nm };
+	nm.made = &made;
 	scan_names(&nm);
+	made_free(&made);
 	vms_pp_close(&s);
 	if (!r.refused && deps) {
 		char **seen = NULL;
@@ -589,6 +717,40 @@ int confine_source(struct confine *c, const char *src, size_t len, const char *f
 	*norm_len = n;
 	*norm_out = norm;
 	return 0;
+}
+
+/* What a source's macros could make, found without a daemon: the refusals' count and
+ * whether inline asm could come out of it. */
+static void ignore_refusal(void *ctx, int line, const char *fmt, const char *arg)
+{
+	(void)line, (void)fmt, (void)arg;
+	++*(int *)ctx;
+}
+
+static void made_of(const char *src, size_t len, int *refusals, int *asm_suspect)
+{
+	struct vms_pp_src s;
+	*refusals = 0;
+	vms_pp_open(&s, src, len, 0, NULL, NULL);
+	struct made m = { .s = &s, .refuse = ignore_refusal, .ctx = refusals };
+	struct names nm = { .s = &s, .made = &m };
+	struct vms_pp_ops ops = { .directive = on_made_directive, .code = on_code, .ctx = &nm };
+	vms_pp_scan(&s, VMS_PP_WIDE_BLANKS, &ops);
+	made_finish(&m);
+	*asm_suspect = m.asm_ident || m.pastes || m.pieces;
+	made_free(&m);
+	vms_pp_close(&s);
+}
+
+/* Inline asm can come only from the keywords asm, __asm, __asm__ after preprocessing: the
+ * source names one (in code or in a macro body), or pastes tokens (`__as ## m`), or has an
+ * identifier that is a piece of one (`a`, `s`, `m`, `_`...) that a header's pasting
+ * macro could join (libbpf's ___bpf_concat). Erring that way costs an IR check only. */
+int confine_asm_suspect(const char *src, size_t len)
+{
+	int refusals, suspect;
+	made_of(src, len, &refusals, &suspect);
+	return suspect;
 }
 
 /* ---- flags ---------------------------------------------------------------------- */
@@ -621,7 +783,18 @@ int confine_flag_ok(const char *f)
 		return 0;
 	if (!strncmp(f, "-D", 2)) {
 		const char *eq = strchr(f + 2, '=');
-		return ident_ok(f + 2, eq ? (size_t)(eq - f - 2) : strlen(f + 2));
+		if (!ident_ok(f + 2, eq ? (size_t)(eq - f - 2) : strlen(f + 2)))
+			return 0;
+		if (!eq)
+			return 1;
+		/* a value is a macro body the scan never sees in the source: none that could
+		 * make asm, a query, a paste or a directive */
+		char *def = vms_xasprintf("#define %s\n", f + 2);
+		*strchr(def, '=') = ' ';
+		int refusals, suspect;
+		made_of(def, strlen(def), &refusals, &suspect);
+		free(def);
+		return !refusals && !suspect;
 	}
 	if (!strncmp(f, "-U", 2))
 		return ident_ok(f + 2, strlen(f + 2));

@@ -1,5 +1,16 @@
 /* The daemon's connections: accepting, reading lines, writing replies, closing idle ones.
  *
+ * Nobody can hold the daemon's connections. A client is a peer uid (SO_PEERCRED): the uid,
+ * not the process, because a process is free to fork as many others as it likes, each
+ * with a pid of its own, while a uid is what the kernel lets one party have. A client
+ * may hold --max-per-client connections (32 by default) of the --max-clients in all;
+ * beyond either, a connection gets one "busy" line and is closed. A playground back-end
+ * that brings all its users through one process (one uid) is one client here: it raises
+ * --max-per-client to what it needs and keeps its own users fair among themselves. And a
+ * connection that holds a slot without using it goes after --idle-timeout (30 s): with
+ * nothing in flight, no complete request line and no reply bytes taken for that long
+ * (bytes of a line that never ends do not count: a slow drip of them is not a request).
+ *
  * A connection carries one request at a time: a line is handed to the protocol
  * (protocol.c) only while no earlier request of the same connection waits for its job,
  * and replies come back in order. Interest is level-triggered and follows what we would
@@ -16,9 +27,8 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#define IDLE_MS (10 * 60 * 1000)
-#define PARTIAL_MS (60 * 1000)
-#define SWEEP_MAX_MS 60000
+#define IDLE_DEFAULT_S 30
+#define PER_CLIENT_DEFAULT 32
 
 static size_t max_req(struct server *s)
 {
@@ -42,6 +52,15 @@ void conn_close(struct server *s, struct conn *c)
 	loop_del_fd(s->lp, c->fd);
 	close(c->fd);
 	c->fd = -1;
+	if (c->waiting) {
+		c->waiting = 0;
+		jobs_conn_gone(s, c->id); /* a build nobody waits for is cancelled */
+	}
+	if (c->client) {
+		c->client->nconns--;
+		client_release(s, c->client);
+		c->client = NULL;
+	}
 	if (c->prev)
 		c->prev->next = c->next;
 	else
@@ -62,6 +81,34 @@ void conn_free_dead(struct server *s)
 		s->dead = c->next;
 		free(c);
 	}
+}
+
+struct client *client_get(struct server *s, uid_t uid)
+{
+	struct client **pp = &s->clients;
+	for (; *pp; pp = &(*pp)->next)
+		if ((*pp)->uid == uid)
+			return *pp;
+	/* appended: the round robin goes in the order clients came */
+	*pp = vms_xcalloc(1, sizeof(**pp));
+	(*pp)->uid = uid;
+	return *pp;
+}
+
+void client_release(struct server *s, struct client *cl)
+{
+	if (cl->nconns || cl->queued)
+		return;
+	struct client **pp = &s->clients, *prev = NULL;
+	while (*pp != cl) {
+		prev = *pp;
+		pp = &(*pp)->next;
+	}
+	*pp = cl->next;
+	/* the round robin goes on after the one before it (NULL: from the first) */
+	if (s->last_served == cl)
+		s->last_served = prev;
+	free(cl);
 }
 
 struct conn *conn_by_id(struct server *s, uint64_t id)
@@ -127,6 +174,7 @@ void conn_pump(struct server *s, struct conn *c)
 		c->in_off += nl ? len + 1 : len;
 		if (len && start[len - 1] == '\r')
 			len--;
+		c->last = vms_now_ms(); /* a whole request: the connection is in use */
 		if (len > max_req(s)) {
 			reply_error(c, NULL, "too_large", "request larger than the daemon's limit");
 			s->n_bad++;
@@ -158,7 +206,6 @@ static void conn_readable(struct server *s, struct conn *c)
 		}
 		ssize_t n = recv(c->fd, buf, sizeof(buf), 0);
 		if (n > 0) {
-			c->last = vms_now_ms();
 			const char *p = buf;
 			if (c->skipping) {
 				const char *nl = memchr(buf, '\n', (size_t)n);
@@ -206,11 +253,25 @@ static void conn_event(struct loop *lp, int fd, int events, void *data)
 		conn_readable(s, c);
 }
 
+/* One error line to a connection we will not take, then it is closed. */
+static void refuse(struct server *s, int cfd, const char *msg)
+{
+	char *line = vms_xasprintf("{\"id\":null,\"ok\":false,\"error\":{\"code\":\"busy\","
+				   "\"message\":\"%s\"}}\n", msg);
+	if (send(cfd, line, strlen(line), MSG_NOSIGNAL | MSG_DONTWAIT) < 0) {
+		/* it will see the connection close */
+	}
+	free(line);
+	close(cfd);
+	s->n_busy++;
+}
+
 void conn_listen_event(struct loop *lp, int fd, int events, void *data)
 {
 	(void)lp, (void)events;
 	struct server *s = data;
 	int max = s->o->max_clients > 0 ? s->o->max_clients : 128;
+	int per = s->o->max_per_client > 0 ? s->o->max_per_client : PER_CLIENT_DEFAULT;
 	for (;;) {
 		int cfd = accept4(fd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
 		if (cfd < 0) {
@@ -219,14 +280,17 @@ void conn_listen_event(struct loop *lp, int fd, int events, void *data)
 			return; /* EAGAIN, or out of descriptors: try again on the next wake-up */
 		}
 		if (s->nconns >= (size_t)max) {
-			static const char busy[] =
-				"{\"id\":null,\"ok\":false,\"error\":{\"code\":\"busy\","
-				"\"message\":\"too many clients\"}}\n";
-			if (send(cfd, busy, sizeof(busy) - 1, MSG_NOSIGNAL | MSG_DONTWAIT) < 0) {
-				/* it will see the connection close */
-			}
-			close(cfd);
-			s->n_busy++;
+			refuse(s, cfd, "too many clients");
+			continue;
+		}
+		struct ucred cr;
+		socklen_t crlen = sizeof(cr);
+		if (getsockopt(cfd, SOL_SOCKET, SO_PEERCRED, &cr, &crlen) < 0)
+			cr.uid = (uid_t)-1; /* not on a Unix socket: all such are one client */
+		struct client *cl = client_get(s, cr.uid);
+		if (cl->nconns >= (size_t)per) {
+			client_release(s, cl);
+			refuse(s, cfd, "too many connections from this client (its uid)");
 			continue;
 		}
 		struct conn *c = vms_xcalloc(1, sizeof(*c));
@@ -237,8 +301,11 @@ void conn_listen_event(struct loop *lp, int fd, int events, void *data)
 		if (loop_add_fd(s->lp, cfd, LOOP_READ, conn_event, c) < 0) {
 			close(cfd);
 			free(c);
+			client_release(s, cl);
 			continue;
 		}
+		c->client = cl;
+		cl->nconns++;
 		c->next = s->conns;
 		if (s->conns)
 			s->conns->prev = c;
@@ -247,20 +314,22 @@ void conn_listen_event(struct loop *lp, int fd, int events, void *data)
 	}
 }
 
-/* A connection with nothing in flight closes after IDLE_MS without traffic, or after
- * PARTIAL_MS in the middle of a line. Connections only ever expire later than planned
- * (traffic moves `last` on, a new one expires IDLE_MS from now), so sleeping until the
- * earliest expiry seen here, at most a minute, misses none. */
+/* A connection with nothing in flight closes when `last` is the idle timeout old: no
+ * request taken, no answer, no reply bytes read by the client since (a partial line, or
+ * a reply the client does not read, keeps nothing open). Connections only ever expire
+ * later than planned (use moves `last` on, a new one expires a whole timeout from now),
+ * so sleeping until the earliest expiry seen here, at most one timeout, misses none. */
 double conn_sweep(struct loop *lp, uint64_t id, void *data)
 {
 	(void)lp, (void)id;
 	struct server *s = data;
-	double now = vms_now_ms(), next = now + SWEEP_MAX_MS;
+	double idle = 1000.0 * (s->o->idle_timeout_s > 0 ? s->o->idle_timeout_s : IDLE_DEFAULT_S);
+	double now = vms_now_ms(), next = now + idle;
 	for (struct conn *c = s->conns, *nx; c; c = nx) {
 		nx = c->next;
-		if (c->waiting || c->out_off != c->out.len)
+		if (c->waiting)
 			continue;
-		double at = c->last + (c->in.len > c->in_off ? PARTIAL_MS : IDLE_MS);
+		double at = c->last + idle;
 		if (now > at)
 			conn_close(s, c);
 		else if (at < next)

@@ -7,6 +7,7 @@
 #include <stdbool.h>
 #include <sys/types.h>
 
+#include "common/sandbox.h"
 #include "serve/serve.h"
 
 struct json_object;
@@ -25,6 +26,8 @@ int confine_source(struct confine *c, const char *src, size_t len, const char *f
 		   struct vms_hasher *deps, char **norm, size_t *norm_len, struct vms_diags *d);
 /* 1 when a request may pass this flag to the compilers. */
 int confine_flag_ok(const char *flag);
+/* 1 when the source might emit inline asm after macro expansion (see confine.c). */
+int confine_asm_suspect(const char *src, size_t len);
 
 /* ---- result.c: results as bytes (cache entries, worker pipes) and as JSON ------- */
 
@@ -68,6 +71,9 @@ struct backend_req {
 	size_t nflags;
 	int time_limit_ms;
 	size_t mem_limit;
+	const struct vms_pch_seal *pch_seal; /* a PCH seal an earlier build returned, or NULL */
+	const char *job_dir;		/* the job's private directory, made (and removed) by
+					 * the daemon's parent process; NULL: make one */
 };
 
 /* The fast checker (TCC snapshot); not thread-safe: one caller at a time. Returns the
@@ -96,8 +102,6 @@ struct limits {
 	int cpu_s;			/* RLIMIT_CPU; 0: none */
 	uint64_t mem_bytes;		/* RLIMIT_AS; 0: none (and none under ASan) */
 	int wall_ms;			/* enforced by the parent (worker_kill) */
-	const char *const *ro_paths;	/* sandbox: readable trees; NULL: no sandbox */
-	const char *const *rw_paths;	/* sandbox: writable trees */
 };
 
 /* Forks a worker that runs fn(arg, &result) and writes the encoded result to a pipe.
@@ -132,15 +136,28 @@ void worker_watch_kill(struct worker_watch *w);
 /* Kills and reaps it, without done(): the answer is not wanted. */
 void worker_watch_stop(struct worker_watch *w);
 
-/* ---- sandbox.c: Landlock for the workers ---------------------------------------- */
+/* ---- sandbox.c: the jail of untrusted compiles ----------------------------------- */
 
-/* 1 when Landlock is available to the workers. */
-int sandbox_available(void);
-int sandbox_apply(const char *const *ro, const char *const *rw); /* 0 or -errno */
-/* The trees a daemon's worker may read (system, -I directories, vmslim's headers, the
- * vmlinux header) and write (its scratch, the PCH cache), pushed onto ro and rw. */
-void sandbox_paths(const struct vms_backend_opts *o, const struct backend *be,
-		   struct vms_argv *ro, struct vms_argv *rw);
+/* What every untrusted compile of a daemon may read (common/sandbox.h), fixed at start. */
+struct jail {
+	unsigned mech;			/* VMS_SANDBOX_*; 0: no OS confinement */
+	struct vms_argv read;		/* the compiler's files, resource dir, -I dirs, header */
+	char *root;			/* an empty directory for the mount namespace's root */
+};
+/* 0 or -errno with a diagnostic; mech 0 makes an inactive jail. */
+int jail_init(struct jail *j, unsigned mech, const char *clang, const char *resource_dir,
+	      const char *const *inc, size_t ninc, const char *header, const char *scratch,
+	      struct vms_diags *d);
+void jail_free(struct jail *j);
+/* One job's sandbox: the jail's reads plus job_dir, which is also the only writable
+ * directory and the working directory. Inactive (active == 0) for an inactive jail. */
+struct jail_job {
+	struct vms_argv read, write;
+	struct vms_sandbox sb;
+	int active;
+};
+void jail_for_job(const struct jail *j, const char *job_dir, struct jail_job *out);
+void jail_job_free(struct jail_job *jj);
 
 /* ---- the daemon: server.c (wiring), conn.c, protocol.c, jobs.c --------------------- */
 
@@ -159,6 +176,16 @@ struct waiter {
 
 struct server;
 
+/* A client: the connections of one peer uid (SO_PEERCRED). Connection limits and the
+ * build queue's round robin go by client. */
+struct client {
+	uid_t uid;
+	size_t nconns;
+	struct job *head, *tail;	/* its queued jobs */
+	size_t queued;
+	struct client *next;
+};
+
 enum job_kind { JOB_CHECK, JOB_CLANG_CHECK, JOB_BUILD };
 
 struct job {
@@ -173,6 +200,9 @@ struct job {
 	size_t nw;
 	struct worker_watch run; /* a worker's (run.fd -1 otherwise) */
 	int stopped;		/* killed because the daemon is shutting down */
+	int cancelled;		/* every waiter has gone: killed, answer dropped, not cached */
+	char *dir;		/* a worker's job directory (jobs/j.XXXXXX), removed with it */
+	struct client *client;	/* whose queue it waits in (the first waiter's) */
 	/* the checker's */
 	struct vms_result res;
 	struct vms_result fast; /* the checker's "unsupported" that sent it to clang */
@@ -190,7 +220,8 @@ struct conn {
 	size_t out_off;
 	int waiting, eof, closing, paused;
 	int skipping;		/* discarding the rest of a too-large request line */
-	double last;
+	double last;		/* accepted, took a request, got an answer or sent bytes */
+	struct client *client;
 	struct conn *next, *prev;
 };
 
@@ -220,15 +251,16 @@ struct server {
 	size_t nconns;
 	uint64_t next_conn_id;
 	struct job *jobs;	/* all alive */
-	struct job *queue, *queue_tail;
+	struct client *clients;	/* with a connection or a queued job */
+	struct client *last_served; /* the round robin's position */
 	size_t queued, running, checking;
 	struct checker_thread ck;
 	int shutting_down;
 	double shutdown_at;
 	double started;
 	struct limits lim;
-	struct vms_argv ro, rw;
-	int sandbox;
+	unsigned sandbox;		/* VMS_SANDBOX_* in force around untrusted compiles */
+	struct vms_pch_seal pch_seal;	/* the last PCH seal a build returned */
 	uint64_t n_req[8], n_status[8], n_bad, n_busy, n_dedup;
 };
 
@@ -248,6 +280,10 @@ struct conn *conn_by_id(struct server *s, uint64_t id);
 /* Idle connections go; returns the delay until the next one could (a loop timer). */
 double conn_sweep(struct loop *lp, uint64_t id, void *data);
 void conn_send_json(struct conn *c, struct json_object *o);
+/* The client a connection's peer is (created on first use); NULL if unknown. */
+struct client *client_get(struct server *s, uid_t uid);
+/* Frees it once it has neither connections nor queued jobs. */
+void client_release(struct server *s, struct client *cl);
 
 /* protocol.c: a request line in, replies out. */
 void protocol_line(struct server *s, struct conn *c, const char *line, size_t len);
@@ -269,6 +305,20 @@ void checker_stop(struct server *s);	/* pending checks are answered "shutting_do
 void jobs_stop(struct server *s);
 /* Kills and frees whatever is left (the daemon is going). */
 void jobs_free_all(struct server *s);
+/* A connection closed: it waits for nothing any more; a job nobody waits for is dropped
+ * from the queue or its worker killed (its answer then not cached). */
+void jobs_conn_gone(struct server *s, uint64_t conn_id);
+
+/* ---- scratch.c: the daemon's scratch directory, and those of daemons gone -------- */
+
+/* $TMPDIR/vmslim-serve.XXXXXX (0700), marked as owned by this process for as long as it
+ * lives (NULL, errno set, on failure). */
+char *scratch_create(void);
+/* Removes dir and drops its owner mark (dir is not freed). */
+void scratch_remove(const char *dir);
+/* Removes every vmslim-serve.* directory in $TMPDIR of this uid whose owner has gone;
+ * returns how many. */
+int scratch_sweep(void);
 
 /* ---- the language server: lsp.c (handlers), lsp_rpc.c, lsp_pos.c ------------------ */
 
@@ -307,6 +357,7 @@ void log_vprintf(void (*log)(void *ctx, const char *line), void *ctx, const char
 char *safe_file_name(const char *display);
 /* Replaces every occurrence of `from` as a diagnostic's file by `to`. */
 void diags_rename(struct vms_diags *d, const char *from, const char *to);
+void diags_strip_dir(struct vms_diags *d, const char *dir); /* "dir/x" -> "x" */
 void diags_append(struct vms_diags *dst, const struct vms_diags *src);
 
 #endif

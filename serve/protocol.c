@@ -1,7 +1,8 @@
 /* The daemon's protocol (docs/protocol.md): one JSON request line in, one reply out.
  *
  * check and build go through the same steps, in this order, each of which may answer:
- * validation (the request's shape, its flags, its output path), the key (everything the
+ * validation (the request's shape, its flags, its output path: inside --allow-output's
+ * directory, see output_place), the key (everything the
  * answer depends on, the include scan refusing what reaches outside the header
  * directories), the cache, and deduplication (joining an identical job in flight) before
  * a new job starts. Whatever answers, the request leaves through one exit that frees
@@ -9,9 +10,12 @@
 #include "serve/internal.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <json-c/json.h>
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #define MAX_QUEUE 4096
@@ -19,6 +23,152 @@
 
 static const char *op_names[] = { "check", "build", "stats", "shutdown", "ping", NULL };
 enum { OP_CHECK, OP_BUILD, OP_STATS, OP_SHUTDOWN, OP_PING };
+
+/* ---- outputs the daemon writes (--allow-output DIR) ------------------------------- */
+
+/* A build may name a file for the daemon to write, which it does with its own rights,
+ * so the name must not reach anything but DIR: a relative name is taken relative to
+ * DIR, an absolute one must lie under it; no component may be "..", the directory the
+ * file goes in, symlinks resolved, must be DIR or below it, and the file itself must
+ * not be a symlink or anything but a regular file (it is never followed or replaced).
+ * The write walks from DIR to that directory again with O_NOFOLLOW, component by
+ * component, so a symlink planted after the check is not followed either; the object
+ * goes to a temporary file created O_EXCL there and is renamed over the name (a rename
+ * replaces a link planted in that last instant instead of writing through it). */
+struct out_place {
+	char *dir;		/* realpath of the directory the file goes in */
+	char *rel;		/* that directory relative to realpath(DIR): "" or "a/b" */
+	char *base;		/* the file's name in it */
+};
+
+static void out_place_free(struct out_place *p)
+{
+	free(p->dir), free(p->rel), free(p->base);
+	memset(p, 0, sizeof(*p));
+}
+
+/* 0, or -1 with *why (static). */
+static int output_place(const char *allowed, const char *name, struct out_place *p,
+			const char **why)
+{
+	memset(p, 0, sizeof(*p));
+	size_t n = strlen(name);
+	if (!n || n >= PATH_MAX || name[n - 1] == '/') {
+		*why = "\"output\" must name a file";
+		return -1;
+	}
+	for (const char *c = name; *c;) {
+		const char *e = strchrnul(c, '/');
+		if (e - c == 2 && !strncmp(c, "..", 2)) {
+			*why = "\"output\" may not contain '..'";
+			return -1;
+		}
+		c = *e ? e + 1 : e;
+	}
+	char *root = realpath(allowed, NULL);
+	char *full = name[0] == '/' ? vms_xstrdup(name) : vms_xasprintf("%s/%s", allowed, name);
+	char *parent = vms_dirname(full);
+	p->base = vms_xstrdup(vms_basename(full));
+	p->dir = realpath(parent, NULL);
+	size_t rl = root ? strlen(root) : 0;
+	int rc = -1;
+	if (!root)
+		*why = "the daemon's output directory is gone";
+	else if (!strcmp(p->base, ".") || !strcmp(p->base, ".."))
+		*why = "\"output\" must name a file";
+	else if (!p->dir)
+		*why = "\"output\": its directory does not exist";
+	else if (strncmp(p->dir, root, rl) || (p->dir[rl] && p->dir[rl] != '/' && rl > 1))
+		*why = "\"output\" must lie inside the daemon's output directory (--allow-output)";
+	else
+		rc = 0;
+	if (rc == 0)
+		p->rel = vms_xstrdup(p->dir[rl] == '/' ? p->dir + rl + 1 : p->dir + rl);
+	free(root), free(full), free(parent);
+	if (rc < 0)
+		out_place_free(p);
+	return rc;
+}
+
+/* The directory p names, opened by walking from realpath(allowed) without following a
+ * symlink; its fd or -errno. */
+static int output_dir_fd(const char *allowed, const struct out_place *p)
+{
+	char *root = realpath(allowed, NULL);
+	int fd = root ? open(root, O_RDONLY | O_DIRECTORY | O_CLOEXEC) : -ENOENT;
+	free(root);
+	if (fd < 0)
+		return fd == -ENOENT ? fd : -errno;
+	char *rel = vms_xstrdup(p->rel), *save = NULL;
+	for (char *c = strtok_r(rel, "/", &save); c && fd >= 0; c = strtok_r(NULL, "/", &save)) {
+		int next = openat(fd, c, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+		int e = errno;
+		close(fd);
+		fd = next < 0 ? -e : next;
+	}
+	free(rel);
+	return fd;
+}
+
+/* Is the name in dfd free to be written: absent, or a regular file? 0 or -errno. */
+static int output_target_ok(int dfd, const char *base)
+{
+	struct stat st;
+	if (fstatat(dfd, base, &st, AT_SYMLINK_NOFOLLOW) < 0)
+		return errno == ENOENT ? 0 : -errno;
+	return S_ISREG(st.st_mode) ? 0 : S_ISLNK(st.st_mode) ? -ELOOP : -EINVAL;
+}
+
+/* Checks name (vet) and, with data, writes it. 0, or -1 with *why (owned); *where: the
+ * path written (owned). */
+static int output_write(const char *allowed, const char *name, const void *data, size_t len,
+			char **where, char **why)
+{
+	struct out_place p;
+	const char *w = NULL;
+	*where = NULL;
+	if (output_place(allowed, name, &p, &w) < 0) {
+		*why = vms_xstrdup(w);
+		return -1;
+	}
+	int dfd = output_dir_fd(allowed, &p), rc = dfd < 0 ? dfd : output_target_ok(dfd, p.base);
+	char *tmp = NULL;
+	int fd = -1;
+	if (rc == 0 && data) {
+		static unsigned seq;
+		tmp = vms_xasprintf(".%s.vmslim-tmp.%d.%u", p.base, (int)getpid(), seq++);
+		fd = openat(dfd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
+		rc = fd < 0 ? -errno : 0;
+		for (size_t off = 0; rc == 0 && off < len;) {
+			ssize_t k = write(fd, (const char *)data + off, len - off);
+			if (k < 0 && errno != EINTR)
+				rc = -errno;
+			off += k > 0 ? (size_t)k : 0;
+		}
+		if (rc == 0 && fsync(fd) < 0)
+			rc = -errno;
+		if (rc == 0)
+			rc = output_target_ok(dfd, p.base);
+		if (rc == 0 && renameat(dfd, tmp, dfd, p.base) < 0)
+			rc = -errno;
+		if (rc < 0 && fd >= 0)
+			unlinkat(dfd, tmp, 0);
+	}
+	if (rc < 0)
+		*why = vms_xasprintf("cannot write %s: %s", name,
+				     rc == -ELOOP ? "it is a symbolic link"
+				     : rc == -EINVAL ? "it is not a regular file"
+						     : strerror(-rc));
+	else
+		*where = vms_xasprintf("%s/%s", p.dir, p.base);
+	if (fd >= 0)
+		close(fd);
+	if (dfd >= 0)
+		close(dfd);
+	free(tmp);
+	out_place_free(&p);
+	return rc < 0 ? -1 : 0;
+}
 
 /* ---- replies ---------------------------------------------------------------------- */
 
@@ -61,16 +211,17 @@ void reply_result(struct server *s, struct conn *c, const struct waiter *w, cons
 	if (r->obj) {
 		json_object_object_add(o, "object_size", json_object_new_int64((int64_t)r->obj_len));
 		if (w->output) {
-			int e = vms_write_file_atomic(w->output, r->obj, r->obj_len, 0644);
-			if (e < 0) {
-				char *m = vms_xasprintf("cannot write %s: %s", w->output, strerror(-e));
+			char *where, *why;
+			if (output_write(s->o->allow_output_dir, w->output, r->obj, r->obj_len,
+					 &where, &why) < 0) {
 				json_object_put(o);
-				reply_error(c, w->id, "output", m);
-				free(m);
+				reply_error(c, w->id, "output", why);
+				free(why);
 				count_status(s, VMS_ST_INTERNAL);
 				return;
 			}
-			json_object_object_add(o, "output", json_object_new_string(w->output));
+			json_object_object_add(o, "output", json_object_new_string(where));
+			free(where);
 		}
 		if (w->want_object) {
 			char *b = base64_encode(r->obj, r->obj_len);
@@ -113,7 +264,10 @@ static void stats_reply(struct server *s, struct conn *c, struct json_object *id
 	json_object_object_add(o, "workers", json_object_new_uint64(s->running));
 	json_object_object_add(o, "queued", json_object_new_uint64(s->queued));
 	json_object_object_add(o, "checking", json_object_new_uint64(s->checking));
-	json_object_object_add(o, "sandbox", json_object_new_boolean(s->sandbox));
+	json_object_object_add(o, "sandbox", json_object_new_boolean(s->sandbox != 0));
+	char sb[96];
+	vms_sandbox_describe(s->sandbox, sb, sizeof(sb));
+	json_object_object_add(o, "sandbox_mechanism", json_object_new_string(sb));
 	backend_stats_json(s->be, o);
 	conn_send_json(c, o);
 	json_object_put(o);
@@ -154,6 +308,7 @@ struct compile {
 	char *norm;			/* the source as confine_source left it */
 	size_t nlen;
 	struct vms_hash128 key;
+	char *why;			/* an owned message vet returned */
 };
 
 /* The request's shape; NULL when it is well-formed, else what is wrong with it. */
@@ -187,11 +342,18 @@ static const char *vet(struct server *s, struct json_object *req, struct compile
 	}
 	const char *out = q->op == OP_BUILD ? get_str(req, "output", NULL) : NULL;
 	if (out) {
-		if (!s->o->allow_output_paths)
+		if (!s->o->allow_output_dir)
 			return "this daemon does not write files for clients (start it with "
-			       "--allow-output)";
-		if (out[0] != '/' || !printable_name(out))
-			return "\"output\" must be an absolute path";
+			       "--allow-output DIR)";
+		if (!printable_name(out))
+			return "\"output\" must be 1-255 printable characters";
+		char *where, *why;
+		if (output_write(s->o->allow_output_dir, out, NULL, 0, &where, &why) < 0) {
+			free(q->why);
+			q->why = why;
+			return why;
+		}
+		free(where);
 		q->w.output = vms_xstrdup(out);
 		q->w.want_object = 0;
 	}
@@ -288,6 +450,7 @@ out:
 	json_object_put(q.w.id);
 	free(q.w.output);
 	free(q.norm);
+	free(q.why);
 	vms_argv_free(&q.flags);
 	vms_diags_free(&q.refused);
 }

@@ -38,7 +38,9 @@ void vms_result_free(struct vms_result *r)
 
 /* ---- bytes ---------------------------------------------------------------------- */
 
-#define RESULT_MAGIC "VRS1"
+/* VRS2 added the PCH seal; entries of older formats decode as invalid and are
+ * recomputed. */
+#define RESULT_MAGIC "VRS2"
 
 static void put32(struct vms_buf *b, uint32_t v)
 {
@@ -81,6 +83,15 @@ void result_encode(const struct vms_result *r, struct vms_buf *out)
 	uint64_t ms;
 	memcpy(&ms, &r->ms, 8);
 	put64(out, ms);
+	const struct vms_pch_seal *k = &r->pch_seal;
+	put64(out, k->dev);
+	put64(out, k->ino);
+	put64(out, (uint64_t)k->size);
+	put64(out, (uint64_t)k->mtime_ns);
+	put64(out, (uint64_t)k->ctime_ns);
+	put64(out, k->hash.hi);
+	put64(out, k->hash.lo);
+	put32(out, k->valid ? 1 : 0);
 	put64(out, r->obj_len);
 	vms_buf_append(out, r->obj, r->obj_len);
 }
@@ -151,6 +162,15 @@ int result_decode(const void *data, size_t len, struct vms_result *r)
 	r->backend = getstr(&d);
 	uint64_t ms = get64(&d);
 	memcpy(&r->ms, &ms, 8);
+	struct vms_pch_seal *k = &r->pch_seal;
+	k->dev = get64(&d);
+	k->ino = get64(&d);
+	k->size = (int64_t)get64(&d);
+	k->mtime_ns = (int64_t)get64(&d);
+	k->ctime_ns = (int64_t)get64(&d);
+	k->hash.hi = get64(&d);
+	k->hash.lo = get64(&d);
+	k->valid = get32(&d) == 1;
 	uint64_t olen = get64(&d);
 	if (d.bad || olen != d.left) {
 		vms_result_free(r);
@@ -369,6 +389,21 @@ void diags_rename(struct vms_diags *d, const char *from, const char *to)
 			free(d->v[i].file);
 			d->v[i].file = to ? vms_xstrdup(to) : NULL;
 		}
+}
+
+/* TCC joins a #line file name to the source's directory: that directory is the daemon's
+ * scratch, which is nobody's business. */
+void diags_strip_dir(struct vms_diags *d, const char *dir)
+{
+	size_t n = strlen(dir);
+	for (size_t i = 0; i < d->n; i++) {
+		char *f = d->v[i].file;
+		if (f && !strncmp(f, dir, n) && f[n] == '/' && f[n + 1]) {
+			char *rest = vms_xstrdup(f + n + 1);
+			free(f);
+			d->v[i].file = rest;
+		}
+	}
 }
 
 void diags_append(struct vms_diags *dst, const struct vms_diags *src)

@@ -9,6 +9,7 @@
 #include <stdint.h>
 
 #include "common/common.h"
+#include "pch/pch.h"
 
 /* ---- the cache ------------------------------------------------------------------ */
 
@@ -74,6 +75,10 @@ struct vms_backend_opts {
 	const char *header;		/* what `#include "vmlinux.h"` opens; NULL: the one
 					 * found under inc_dirs (or beside the source) */
 	int untrusted;			/* sources come from strangers: confine the checker */
+	unsigned sandbox_mech;		/* VMS_SANDBOX_* (common/sandbox.h) around every
+					 * compile of an untrusted source; 0: none */
+	int refuse_unconfined;		/* no sandbox could be had: refuse what would run
+					 * clang on an untrusted source (builds, clang checks) */
 };
 
 struct vms_result {
@@ -83,6 +88,8 @@ struct vms_result {
 	size_t obj_len;
 	char *backend;		/* which path answered: "tcc-snapshot", "clang-pch", ... */
 	double ms;		/* time the backend took */
+	struct vms_pch_seal pch_seal;	/* build: the PCH's seal (vms_build_result.pch_seal),
+					 * carried from a worker to the daemon's next build */
 };
 void vms_result_free(struct vms_result *r);
 
@@ -99,9 +106,18 @@ struct vms_serve_opts {
 	uint64_t mem_limit_bytes;	/* per request address space; 0: 2 GiB */
 	int time_limit_ms;		/* per request wall time; 0: 20 s */
 	size_t max_request_bytes;	/* one JSON line; 0: 1 MiB */
-	int max_clients;		/* 0: 128 */
-	int allow_output_paths;		/* build "output": the daemon writes the object */
-	int sandbox;			/* 1: Landlock on workers where the kernel has it */
+	int max_clients;		/* connections in all; 0: 128 */
+	int max_per_client;		/* connections of one peer uid (SO_PEERCRED); 0: 32 */
+	int idle_timeout_s;		/* a connection with nothing in flight and no complete
+					 * request line for this long is closed; 0: 30 s */
+	const char *allow_output_dir;	/* build "output": the daemon writes the object, only
+					 * inside this directory (relative names are taken
+					 * relative to it); NULL: it writes no files */
+	unsigned sandbox;		/* VMS_SANDBOX_* wanted around untrusted compiles;
+					 * 0: none (--no-sandbox) */
+	int sandbox_exact;		/* every mechanism in sandbox must be available (an
+					 * explicit --sandbox); else: those the kernel has, and
+					 * with none, builds are refused */
 	void (*log)(void *ctx, const char *line);
 	void *log_ctx;
 };

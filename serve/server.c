@@ -180,13 +180,51 @@ static void give_back_signals(void)
 	sig_pipe_w = -1;
 }
 
+/* Which OS confinement untrusted compiles get: what was asked for, as far as this kernel
+ * (and this process's privileges) allow; the probe runs in a child, so it is the answer
+ * for the workers. */
+static int choose_sandbox(struct server *s, struct vms_diags *d)
+{
+	struct vms_serve_opts *o = &s->opts;
+	unsigned have = o->sandbox ? vms_sandbox_probe() : 0;
+	unsigned mech = o->sandbox & have;
+	char want[96], got[96];
+	vms_sandbox_describe(o->sandbox, want, sizeof(want));
+	vms_sandbox_describe(mech, got, sizeof(got));
+	if (o->sandbox_exact && mech != o->sandbox) {
+		vms_diag_add(d, VMS_ERROR, NULL, 0, 0, "sandbox: %s was asked for, but %s%s", want,
+			     mech ? "only this is available here: " : "none of it is available here",
+			     mech ? got : "");
+		return -ENOTSUP;
+	}
+	o->backend.sandbox_mech = mech;
+	s->sandbox = mech;
+	if (o->sandbox && !mech) {
+		o->backend.refuse_unconfined = 1;
+		server_log(s, "sandbox: neither Landlock nor a mount namespace is available here: "
+			      "build requests (and checks that need clang) are refused; start with "
+			      "--no-sandbox to run them without OS confinement");
+	} else if (!o->sandbox) {
+		server_log(s, "sandbox: off (--no-sandbox): compilers run without OS confinement");
+	} else {
+		server_log(s, "sandbox: %s around every untrusted compile", got);
+	}
+	return 0;
+}
+
 /* Everything the loop needs, in the order that lets a failure say what failed:
  * the backend, the include confinement, the cache, the sandbox, the socket, the loop,
  * the signals and the checker thread. 0 or -errno (diagnostic in d). */
 static int server_open(struct server *s, struct vms_diags *d)
 {
 	const struct vms_serve_opts *o = s->o;
-	int err = backend_new(&o->backend, &s->be, d);
+	int swept = scratch_sweep();
+	if (swept > 0)
+		server_log(s, "swept %d scratch directories left by stopped daemons", swept);
+	int err = choose_sandbox(s, d);
+	if (err < 0)
+		return err;
+	err = backend_new(&o->backend, &s->be, d);
 	if (err < 0)
 		return err;
 	size_t nsys;
@@ -201,16 +239,6 @@ static int server_open(struct server *s, struct vms_diags *d)
 		vms_diag_add(d, VMS_ERROR, s->cache_dir, 0, 0, "cannot open the cache: %s",
 			     strerror(-err));
 		return err;
-	}
-	if (o->sandbox) {
-		if (sandbox_available()) {
-			sandbox_paths(&o->backend, s->be, &s->ro, &s->rw);
-			s->lim.ro_paths = (const char *const *)s->ro.v;
-			s->lim.rw_paths = (const char *const *)s->rw.v;
-			s->sandbox = 1;
-		} else {
-			server_log(s, "Landlock is not available: workers run without a sandbox");
-		}
 	}
 	err = listen_on(s, d);
 	if (err < 0)
@@ -262,8 +290,6 @@ static void server_close(struct server *s)
 	vms_cache_close(s->cache);
 	confine_free(s->conf);
 	backend_free(s->be);
-	vms_argv_free(&s->ro);
-	vms_argv_free(&s->rw);
 }
 
 int vms_serve_run(const struct vms_serve_opts *o, struct vms_diags *d)
@@ -285,9 +311,11 @@ int vms_serve_run(const struct vms_serve_opts *o, struct vms_diags *d)
 
 	int err = server_open(s, d);
 	if (err == 0) {
+		char sb[96];
+		vms_sandbox_describe(s->sandbox, sb, sizeof(sb));
 		server_log(s, "listening on %s (pid %d, cache %s, sandbox %s)", o->socket_path,
 			   (int)getpid(), o->no_disk_cache ? "memory" : s->cache_dir,
-			   s->sandbox ? "landlock" : "off");
+			   s->opts.backend.refuse_unconfined ? "unavailable: builds refused" : sb);
 		err = loop_run(s->lp);
 		if (err < 0)
 			vms_diag_add(d, VMS_ERROR, NULL, 0, 0, "epoll_wait: %s", strerror(-err));

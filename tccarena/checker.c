@@ -10,6 +10,8 @@
  */
 #include "tccarena/internal.h"
 
+#include "common/sandbox.h"
+
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
@@ -19,6 +21,7 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 extern char **environ;
@@ -39,13 +42,14 @@ struct snapshot {
 	size_t n_files;
 	struct vms_raw_msgs pre_msgs;	/* messages from the preamble (warnings...) */
 	uint64_t last_used;
+	struct timespec made;		/* (wall clock) just before the helper read its files */
 };
 
 struct vms_tcc_checker {
 	struct vms_tcc_opts o;
 	char *helper;
 	struct vms_argv include_dirs, defines;
-	char *headers_dir, *tcc_lib_dir, *vmlinux;
+	char *headers_dir, *tcc_lib_dir, *vmlinux, *sandbox_root;
 	char **cdirs, **cfiles;
 	struct snapshot *snaps;
 	size_t n_snaps, max_snaps;
@@ -78,6 +82,20 @@ static void drop_snapshot(struct vms_tcc_checker *c, size_t i)
 	c->snaps[i] = c->snaps[--c->n_snaps];
 }
 
+/* A snapshot holds the contents of the files it read, so it is stale when any of them may
+ * have changed. mtime alone cannot say so (a rewrite at the same size with the mtime put
+ * back keeps it), but ctime can: every change of contents or metadata sets it to the
+ * current time, and userspace cannot set it back. What a change within the same
+ * timestamp tick as the read could hide, the "too new" rule catches (ccache's): a file
+ * whose ctime was less than 2 s before the snapshot read it is not trusted, and the next
+ * check builds a new snapshot. */
+#define SETTLE_NS 2000000000LL
+
+static long long ns_of(struct timespec t)
+{
+	return (long long)t.tv_sec * 1000000000LL + t.tv_nsec;
+}
+
 static int stale(const struct snapshot *s)
 {
 	for (size_t i = 0; i < s->n_files; i++) {
@@ -85,7 +103,8 @@ static int stale(const struct snapshot *s)
 		const struct stat *o = &s->files[i].st;
 		if (stat(s->files[i].path, &st) < 0 || st.st_ino != o->st_ino ||
 		    st.st_dev != o->st_dev || st.st_size != o->st_size ||
-		    st.st_mtim.tv_sec != o->st_mtim.tv_sec || st.st_mtim.tv_nsec != o->st_mtim.tv_nsec)
+		    ns_of(st.st_mtim) != ns_of(o->st_mtim) || ns_of(st.st_ctim) != ns_of(o->st_ctim) ||
+		    ns_of(o->st_ctim) + SETTLE_NS > ns_of(s->made))
 			return 1;
 	}
 	return 0;
@@ -188,6 +207,7 @@ static int snapshot_build(struct vms_tcc_checker *c, const struct vms_tcc_reques
 		.preamble = req->source, .plen = plen,
 	};
 	setup.o.defines = (const char *const *)defs.v;
+	clock_gettime(CLOCK_REALTIME, &out->made);
 	rc = vms_wire_send_setup(out->sock, &setup);
 	vms_argv_free(&defs);
 	if (rc == -EMSGSIZE) { /* (a helper that died shows up as EOF below) */
@@ -204,6 +224,18 @@ static int snapshot_build(struct vms_tcc_checker *c, const struct vms_tcc_reques
 			     rc == -ETIMEDOUT ? "timed out" : strerror(-rc));
 		snapshot_kill(out);
 		return rc == -ETIMEDOUT ? rc : -EIO;
+	}
+	if (f.type == VMS_WIRE_SETUP_FAIL) {
+		int err = EPERM;
+		char *why = NULL;
+		vms_wire_get_setup_fail(&f, &err, &why);
+		vms_wire_frame_free(&f);
+		vms_diag_add(d, VMS_ERROR, NULL, 0, 0,
+			     "the TCC snapshot helper cannot enter its sandbox (%s: %s); "
+			     "nothing was checked", why ? why : "?", strerror(err));
+		free(why);
+		snapshot_kill(out);
+		return err > 0 ? -err : -EPERM;
 	}
 	if (f.type == VMS_WIRE_PREAMBLE_FAIL) {
 		vms_wire_get_preamble_fail(&f, msgs);
@@ -274,6 +306,11 @@ int vms_tcc_checker_new(const struct vms_tcc_opts *o, struct vms_tcc_checker **o
 			     strerror(e));
 		return -e;
 	}
+	if (o->confine && (o->sandbox_mech & VMS_SANDBOX_MOUNTNS) && !o->sandbox_root) {
+		vms_diag_add(d, VMS_ERROR, NULL, 0, 0,
+			     "a mount namespace sandbox needs a root directory (sandbox_root)");
+		return -EINVAL;
+	}
 	char *helper = find_helper(o);
 	if (access(helper, X_OK) < 0) {
 		int e = errno;
@@ -290,6 +327,8 @@ int vms_tcc_checker_new(const struct vms_tcc_opts *o, struct vms_tcc_checker **o
 		c->o.tcc_lib_dir = c->tcc_lib_dir = vms_xstrdup(o->tcc_lib_dir);
 	if (o->vmlinux_header)
 		c->o.vmlinux_header = c->vmlinux = vms_realpath(o->vmlinux_header);
+	if (o->sandbox_root)
+		c->o.sandbox_root = c->sandbox_root = vms_xstrdup(o->sandbox_root);
 	copy_strv(&c->include_dirs, o->include_dirs);
 	copy_strv(&c->defines, o->defines);
 	c->o.include_dirs = (const char *const *)c->include_dirs.v;
@@ -319,6 +358,7 @@ void vms_tcc_checker_free(struct vms_tcc_checker *c)
 	free(c->headers_dir);
 	free(c->tcc_lib_dir);
 	free(c->vmlinux);
+	free(c->sandbox_root);
 	vms_strv_free(c->cdirs);
 	vms_strv_free(c->cfiles);
 	free(c);

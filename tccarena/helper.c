@@ -28,9 +28,13 @@
  *      path.
  *
  * A request can hurt only its child. The helper itself runs no TCC code after READY.
+ * With confinement and an OS sandbox asked for, the helper enters the sandbox right after
+ * SETUP (enter_sandbox), before TCC reads anything; the children are born inside it.
  * The frames on the socket are wire.c's.
  */
 #include "tccarena/internal.h"
+
+#include "common/sandbox.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -264,6 +268,35 @@ static void build_template(struct vms_buf *t, const char *preamble, size_t plen,
 	vms_buf_printf(t, "#include \"%s\"\n", body_path);
 }
 
+/* The OS layer under the open hooks' confinement: from here on the helper (and every
+ * child it forks, which inherit the namespace and the Landlock domain) can read only what
+ * the hooks would let TCC open — the confinement lists, plus the directories and the
+ * header as the options name them (TCC opens them by those names, which may run through
+ * symlinks the resolved lists do not hold) — and write nothing. TCC needs nothing else
+ * after exec: libc and libtcc are mapped already, its runtime directory is listed, and
+ * fork, the arena's (huge) pages and the socket need no files. 0, or -errno with *why. */
+static int enter_sandbox(const struct vms_wire_setup *s, const char **why)
+{
+	struct vms_argv rd = { 0 };
+	for (char **p = s->cdirs; p && *p; p++)
+		vms_argv_push(&rd, *p);
+	for (char **p = s->cfiles; p && *p; p++)
+		vms_argv_push(&rd, *p);
+	for (const char *const *p = s->o.include_dirs; p && *p; p++)
+		vms_argv_push(&rd, *p);
+	vms_argv_push(&rd, s->o.headers_dir);
+	vms_argv_push(&rd, s->o.tcc_lib_dir ? s->o.tcc_lib_dir : VMS_TCC_DEFAULT_LIB_DIR);
+	if (s->o.vmlinux_header)
+		vms_argv_push(&rd, s->o.vmlinux_header);
+	char cwd[4096];
+	struct vms_sandbox sb = { .read = (const char *const *)rd.v, .mech = s->o.sandbox_mech,
+				  .root = s->o.sandbox_root,
+				  .cwd = getcwd(cwd, sizeof(cwd)) ? cwd : NULL };
+	int rc = vms_sandbox_enter(&sb, why);
+	vms_argv_free(&rd);
+	return rc;
+}
+
 /* The helper program (vmslim-tcc-helper) runs this with its socket to the caller on
  * `sock`. It is a program of its own, exec'd rather than forked from the caller, so
  * that the process every request forks holds nothing but libc, TCC and the parsed
@@ -289,6 +322,15 @@ int vms_tcc_helper_run(int sock, pid_t parent)
 	struct vms_wire_setup s;
 	if (vms_wire_recv(sock, -1, &f) < 0 || vms_wire_get_setup(&f, &s) < 0)
 		return 1;
+	if (s.o.confine && s.o.sandbox_mech) {
+		const char *why = NULL;
+		int rc = enter_sandbox(&s, &why);
+		if (rc < 0) {
+			/* never on unconfined: the caller fails the check with this */
+			vms_wire_send_setup_fail(sock, -rc, why ? why : "cannot enter");
+			_exit(0);
+		}
+	}
 	struct vms_buf t = { 0 };
 	build_template(&t, s.preamble, s.plen, s.body_path);
 

@@ -102,6 +102,7 @@ enum vms_wire_type {
 	VMS_WIRE_PREAMBLE_FAIL,		/* helper: the marker was never reached; msgs */
 	VMS_WIRE_CHECK,			/* caller: time limit, memory limit, the body */
 	VMS_WIRE_RESULT,		/* child (or helper): outcome, signal, arena bytes, msgs */
+	VMS_WIRE_SETUP_FAIL,		/* helper: could not confine itself; errno, reason */
 };
 /* How a request ended, as the RESULT frame says. */
 enum vms_wire_outcome {
@@ -142,6 +143,10 @@ int vms_wire_send_ready(int fd, uint64_t arena_bytes, const struct vms_raw_msgs 
 			const struct vms_tracked_file *files, size_t n_files);
 int vms_wire_get_ready(const struct vms_wire_frame *f, struct vms_wire_ready *out);
 int vms_wire_send_preamble_fail(int fd, const struct vms_raw_msgs *msgs);
+/* The helper refuses to go on (its sandbox could not be entered): err a positive errno. */
+int vms_wire_send_setup_fail(int fd, int err, const char *why);
+/* *why is owned. */
+int vms_wire_get_setup_fail(const struct vms_wire_frame *f, int *err, char **why);
 /* Appends the messages to msgs. */
 int vms_wire_get_preamble_fail(const struct vms_wire_frame *f, struct vms_raw_msgs *msgs);
 struct vms_wire_check {

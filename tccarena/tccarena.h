@@ -78,6 +78,13 @@ struct vms_tcc_opts {
 					   * system include directories (/usr/include,
 					   * /usr/local/include and their multiarch directories) and
 					   * the vmlinux_header */
+	/* the OS layer under `confine` (snapshot checker only): the helper process enters
+	 * a sandbox (common/sandbox.h) with these VMS_SANDBOX_* mechanisms right after its
+	 * setup and before TCC reads anything, readable = the confinement lists, nothing
+	 * writable; 0: none (only the open hooks confine). A helper that cannot enter it
+	 * fails the check (VMS_TCC_FAILED), it never runs unconfined */
+	unsigned sandbox_mech;
+	const char *sandbox_root;	  /* an empty directory (VMS_SANDBOX_MOUNTNS needs it) */
 	int time_limit_ms;		  /* per request; 0: 10000 */
 	size_t mem_limit;		  /* arena bytes per request; 0: 1 GiB */
 	int max_snapshots;		  /* snapshots kept (LRU); 0: 4 */

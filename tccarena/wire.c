@@ -7,6 +7,7 @@
  *   caller -> helper   SETUP           options, template and marker names, preamble
  *   helper -> caller   READY           u64 arena bytes, messages, files the preamble read
  *                   or PREAMBLE_FAIL   messages (the marker was never reached)
+ *                   or SETUP_FAIL      u32 errno, reason (its sandbox could not be entered)
  *   caller -> child    CHECK           u32 time limit ms, u64 memory limit, the body
  *   child  -> caller   RESULT          u32 outcome, i32 signal, u64 arena bytes,
  *                                      f64 TCC ms, messages
@@ -260,6 +261,8 @@ int vms_wire_send_setup(int fd, const struct vms_wire_setup *s)
 	put_strv(&b, (char *const *)s->o.include_dirs);
 	put_strv(&b, (char *const *)s->o.defines);
 	put_u32(&b, (uint32_t)s->o.confine);
+	put_u32(&b, s->o.sandbox_mech);
+	put_str(&b, s->o.sandbox_root);
 	put_strv(&b, s->cdirs);
 	put_strv(&b, s->cfiles);
 	put_str(&b, s->tmpl_path);
@@ -281,6 +284,8 @@ int vms_wire_get_setup(const struct vms_wire_frame *f, struct vms_wire_setup *s)
 	s->o.include_dirs = (const char *const *)get_strv(&r);
 	s->o.defines = (const char *const *)get_strv(&r);
 	s->o.confine = (int)get_u32(&r);
+	s->o.sandbox_mech = get_u32(&r);
+	s->o.sandbox_root = get_str(&r);
 	s->cdirs = get_strv(&r);
 	s->cfiles = get_strv(&r);
 	s->tmpl_path = get_str(&r);
@@ -344,6 +349,30 @@ int vms_wire_get_preamble_fail(const struct vms_wire_frame *f, struct vms_raw_ms
 	struct reader r = reader_of(f);
 	get_msgs(&r, msgs);
 	return r.bad ? -EPROTO : 0;
+}
+
+int vms_wire_send_setup_fail(int fd, int err, const char *why)
+{
+	struct vms_buf b = { 0 };
+	put_u32(&b, (uint32_t)err);
+	put_str(&b, why);
+	return send_and_free(fd, VMS_WIRE_SETUP_FAIL, &b);
+}
+
+int vms_wire_get_setup_fail(const struct vms_wire_frame *f, int *err, char **why)
+{
+	*why = NULL;
+	if (f->type != VMS_WIRE_SETUP_FAIL)
+		return -EPROTO;
+	struct reader r = reader_of(f);
+	*err = (int)get_u32(&r);
+	*why = get_str(&r);
+	if (r.bad) {
+		free(*why);
+		*why = NULL;
+		return -EPROTO;
+	}
+	return 0;
 }
 
 /* ---- CHECK ---- */

@@ -200,11 +200,26 @@ static void test_scan(void)
 		       "D 1:1 include|<a/*b.h>\nD 2:1 define|X */\nD 3:1 if|__has_include( <c//d>)\n"
 		       "D 4:1 define|Y <e\n"));
 	EXPECT(scans_as("#include <unterminated /* c */ x\n", 0, "D 1:1 include|<unterminated x\n"));
-	/* whitespace: \f \v are blanks; a BOM only at the start; U+00A0 is not a blank */
+	/* whitespace: \f \v are blanks; a BOM only at the start; clang's Unicode blanks
+	 * (U+00A0, U+3000...) are blanks anywhere a blank may be, for clang compiling */
 	EXPECT(scans_as("\xef\xbb\xbf#define A\n\f\v#define B\n\xc2\xa0#define C\n"
 		       "\xef\xbb\xbf#define D\n", 0,
-		       "D 1:4 define|A\nD 2:3 define|B\nC 3|\xc2\xa0#define C\n"
+		       "D 1:4 define|A\nD 2:3 define|B\nD 3:3 define|C\n"
 		       "C 4|\xef\xbb\xbf#define D\n"));
+	EXPECT(scans_as("\xe3\x80\x80#\xe2\x80\x83include\xc2\xa0\"a.h\"\n"
+		       "\xe2\x80\xa8%:\xe1\x9a\x80" "embed\xe2\x81\x9f<b>\n"
+		       "\xc2\x85#\xe2\x80\xafinclude_next\xe2\x80\x8a<c>\n"
+		       "/**/\xe2\x80\xa9#import\xe1\xa0\x8e\"d\"\n", 0,
+		       "D 1:4 include|\"a.h\"\nD 2:4 embed|<b>\nD 3:3 include_next|<c>\n"
+		       "D 4:8 import|\"d\"\n"));
+	/* one ends an identifier and is dropped from the text like any blank */
+	EXPECT(scans_as("#define M\xc2\xa0" "1\nint\xe3\x80\x80x;\n", 0,
+		       "D 1:1 define|M 1\nC 2|int x;\n"));
+	/* zero-width spaces and a BOM after the start: text for clang, blanks when asked */
+	EXPECT(scans_as("\xe2\x80\x8b#include <a>\n\xef\xbb\xbf#include <b>\n", 0,
+		       "C 1|\xe2\x80\x8b#include <a>\nC 2|\xef\xbb\xbf#include <b>\n"));
+	EXPECT(scans_as("\xe2\x80\x8b#include <a>\n\xef\xbb\xbf#include <b>\n",
+		       VMS_PP_WIDE_BLANKS, "D 1:4 include|<a>\nD 2:4 include|<b>\n"));
 	/* digraph, null directive, lone CR as newline, backslash-blank-newline splice */
 	EXPECT(scans_as("%:define A\n#\n#pragma x\r#define B \\  \n 2\n", 0,
 		       "D 1:1 define|A\nD 2:1 |\nD 3:1 pragma|x\nD 4:1 define|B 2\n"));
@@ -271,8 +286,8 @@ static void test_scan(void)
 
 /* ---- the scanner against clang ---------------------------------------------------- *
  *
- * Generated sources mix directives with splices, comments, literals, odd blanks and line
- * endings. clang preprocesses each (-E) and says which macros it defined and where
+ * Generated sources mix directives with splices, comments, literals, odd blanks (Unicode
+ * ones among them) and line endings. clang compiles each (-fsyntax-only) and says which macros it defined and where
  * (-Wunused-macros names every macro of the main file never used: the generator never
  * uses one, and names each once) and which headers it entered (-H). The scanner must
  * find the same #defines at the same line and column of the name, and the same
@@ -294,7 +309,8 @@ static const char *pick(const char *const *v, size_t n)
 #define PICK(arr) pick(arr, sizeof(arr) / sizeof(arr[0]))
 
 static const char *const blanks[] = { "", "", "", " ", "\t", "\f", "\v", "  ", "/* c */",
-				      "/*\n*/", "\xc2\xa0", "/**/" };
+				      "/*\n*/", "\xc2\xa0", "/**/", "\xe3\x80\x80", "\xe2\x80\x83",
+				      "\xc2\x85", "\xe2\x80\xa8 ", "\xe2\x80\x8b" };
 static const char *const eols[] = { "\n", "\n", "\n", "\n", "\n", "\r\n", "\r" };
 static const char *const splices[] = { "\\\n", "\\\r\n", "\\ \n", "\\\t\n" };
 static const char *const codes[] = {
@@ -516,7 +532,10 @@ static int fuzz(const char *clang, const char *dir, int files, int cases, unsign
 		char *path = vms_xasprintf("%s/f%03d.c", dir, fi);
 		vms_write_file_atomic(path, src.data, src.len, 0644);
 		char *ipath = vms_xasprintf("-I%s", inc);
-		char *argv[] = { (char *)clang, "-E", "-H", "-Wunused-macros", "-ferror-limit=0",
+		/* compiling, not -E: clang -E keeps a Unicode blank as text (so a '#' after one
+		 * starts no directive there), compiling reads it as a blank */
+		char *argv[] = { (char *)clang, "-fsyntax-only", "-H", "-Wunused-macros",
+				 "-ferror-limit=0",
 				 "-x", "c", ipath, path, "-o", "/dev/null", NULL };
 		struct vms_proc_result r;
 		if (vms_run(argv, NULL, 0, 60000, &r)) {

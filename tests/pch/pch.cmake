@@ -14,6 +14,11 @@
 #   pch_cc_passthrough        non-BPF compiles through `vmslim cc` = clang, exactly
 #   pch_load                  --load: accepted, rejected with the verifier's log (77: refused)
 #   pch_cli                   `vmslim pch`, warm cache, slim-named header, usage errors
+#   pch_seal                  seals: PCH corrupted in place / same-size PCH of another
+#                             header version swapped in / header rewritten, all rebuilt
+#   pch_audit                 two-step (IR) builds byte-identical; refused asm directives
+#   pch_sandbox               builds inside the OS sandbox: same object, .incbin reads
+#                             nothing outside, no crash reproducers
 #
 # Tests share one cache per header (exercising the locks when ctest runs them in
 # parallel); the compiler-identity cache goes to XDG_CACHE_HOME inside the build tree.
@@ -81,3 +86,16 @@ add_test(NAME pch_cli
 set_tests_properties(pch_unit pch_stale pch_compiler pch_corrupt pch_parallel pch_gmodules
   pch_cc_passthrough pch_load pch_cli pch_depfile
   PROPERTIES LABELS pch ENVIRONMENT "${pch_env}" SKIP_RETURN_CODE 77)
+
+add_executable(test_seal ${CMAKE_CURRENT_LIST_DIR}/test_seal.c)
+target_link_libraries(test_seal PRIVATE vmslim_pch vmslim_bpfobj vmslim_common)
+set_target_properties(test_seal PROPERTIES RUNTIME_OUTPUT_DIRECTORY ${CMAKE_CURRENT_BINARY_DIR})
+add_test(NAME pch_seal
+  COMMAND test_seal seal ${PCH_CLANG} ${VMLINUX_6_18} ${pch_prog} ${pch_out}/seal)
+add_test(NAME pch_audit
+  COMMAND test_seal audit ${PCH_CLANG} ${VMSLIM_PROGS_DIR} ${pch_fixtures} ${VMLINUX_6_18}
+          ${pch_out}/audit ${PCH_CLANG19})
+add_test(NAME pch_sandbox
+  COMMAND test_seal sandbox ${PCH_CLANG} ${VMLINUX_6_18} ${pch_fixtures} ${pch_out}/sandbox)
+set_tests_properties(pch_seal pch_audit pch_sandbox PROPERTIES LABELS pch
+  ENVIRONMENT "${pch_env}" SKIP_RETURN_CODE 77)

@@ -12,7 +12,7 @@ set_target_properties(test_serve_cache PROPERTIES RUNTIME_OUTPUT_DIRECTORY ${CMA
 add_test(NAME serve_cache COMMAND test_serve_cache ${CMAKE_CURRENT_BINARY_DIR}/serve_cache)
 
 set(serve_vmlinux_dir ${CMAKE_BINARY_DIR}/vmlinux/6.18.44)
-foreach(part restart stress protocol confine sigterm client)
+foreach(part restart stress protocol confine sigterm client header_rewrite)
   add_test(NAME serve_${part}
     COMMAND test_serve ${part} ${VMSLIM_BIN} ${serve_vmlinux_dir} ${VMSLIM_PROGS_DIR}
             ${CMAKE_CURRENT_BINARY_DIR}/serve_${part})
@@ -84,3 +84,34 @@ add_test(NAME serve_check_defines
   COMMAND sh ${CMAKE_CURRENT_LIST_DIR}/check_defines.sh ${VMSLIM_BIN} ${serve_vmlinux_dir}
           ${CMAKE_CURRENT_BINARY_DIR}/serve_check_defines)
 set_tests_properties(serve_check_defines PROPERTIES TIMEOUT 300 LABELS serve SKIP_RETURN_CODE 77)
+
+# the escape suite: every known way out, as check and build, with and without the OS
+# sandbox; answers for an existing and a missing outside path must be the same
+add_executable(test_escape ${CMAKE_CURRENT_LIST_DIR}/test_escape.c)
+target_link_libraries(test_escape PRIVATE vmslim_serve vmslim_common PkgConfig::JSONC)
+set_target_properties(test_escape PROPERTIES RUNTIME_OUTPUT_DIRECTORY ${CMAKE_CURRENT_BINARY_DIR})
+foreach(mode auto landlock mount-ns off)
+  add_test(NAME serve_escape_${mode}
+    COMMAND test_escape ${VMSLIM_BIN} ${serve_vmlinux_dir} ${CMAKE_CURRENT_BINARY_DIR}/escape_${mode} ${mode})
+  set_tests_properties(serve_escape_${mode} PROPERTIES TIMEOUT 900 LABELS serve SKIP_RETURN_CODE 77)
+endforeach()
+
+# scratch hygiene and fairness (issue 10): crashes cached, no job directory after a
+# timeout, a killed daemon's scratch swept, per-client limits, idle timeout, a round-robin
+# queue, disconnect cancels the build. idle and queue need root (a second uid).
+add_executable(test_serve_fair ${CMAKE_CURRENT_LIST_DIR}/test_serve_fair.c)
+target_link_libraries(test_serve_fair PRIVATE vmslim_serve vmslim_common PkgConfig::JSONC)
+set_target_properties(test_serve_fair PROPERTIES RUNTIME_OUTPUT_DIRECTORY ${CMAKE_CURRENT_BINARY_DIR})
+foreach(part crash timeout sweep idle queue cancel)
+  add_test(NAME serve_fair_${part}
+    COMMAND test_serve_fair ${part} ${VMSLIM_BIN} ${serve_vmlinux_dir}
+            ${CMAKE_CURRENT_BINARY_DIR}/serve_fair_${part})
+  set_tests_properties(serve_fair_${part} PROPERTIES TIMEOUT 600 LABELS serve SKIP_RETURN_CODE 77)
+endforeach()
+
+# the sandbox in force is reported; with none to be had, builds are refused unless
+# --no-sandbox, and an explicit --sandbox that cannot be had stops the start
+add_test(NAME serve_sandbox_modes
+  COMMAND sh ${CMAKE_CURRENT_LIST_DIR}/sandbox_modes.sh ${VMSLIM_BIN} ${serve_vmlinux_dir}
+          ${CMAKE_CURRENT_BINARY_DIR}/serve_sandbox_modes)
+set_tests_properties(serve_sandbox_modes PROPERTIES TIMEOUT 300 LABELS serve)

@@ -969,6 +969,66 @@ static void part_protocol(void)
 
 /* ---- confine -------------------------------------------------------------------- */
 
+/* A build written by the daemon (--allow-output DIR): the object when path, relative to
+ * DIR or absolute, lands inside DIR (want non-NULL: that file is an ELF object), else an
+ * error reply. Returns the error code, "" when written. */
+static const char *output_case(const char *sock, const char *path, const char *want)
+{
+	static char code[32];
+	struct json_object *req = compile_req("build", "w.bpf.c", "int x = 1;\n", NULL);
+	json_object_object_add(req, "output", json_object_new_string(path));
+	struct json_object *rep = call(sock, req, NULL);
+	const char *e = error_code(rep);
+	snprintf(code, sizeof(code), "%s", e ? e : "");
+	if (want) {
+		char *bytes = NULL;
+		size_t len = 0;
+		CHECK(rep && str_of(rep, "output") && !str_of(rep, "object") &&
+		      vms_read_file(want, &bytes, &len) == 0 && len > 16 && !memcmp(bytes, "\177ELF", 4),
+		      "output %s not written to %s: %s", path, want,
+		      rep ? json_object_to_json_string(rep) : "(none)");
+		free(bytes);
+	} else {
+		CHECK(e, "output %s accepted: %s", path, rep ? json_object_to_json_string(rep) : "(none)");
+	}
+	json_object_put(rep);
+	return code;
+}
+
+/* Outputs inside DIR only, never through or over a symlink (issue 10, item 8). */
+static void confine_outputs(const char *sock, const char *outdir)
+{
+	char *abs = vms_xasprintf("%s/written.o", outdir), *rel = vms_xasprintf("%s/rel.o", outdir);
+	output_case(sock, abs, abs);
+	output_case(sock, "rel.o", rel);
+	/* a symlink at the target: refused, the link and the file it names untouched */
+	char *victim = vms_xasprintf("%s/victim.txt", work), *link = vms_xasprintf("%s/link.o", outdir);
+	vms_write_file_atomic(victim, "VICTIM\n", 7, 0644);
+	unlink(link);
+	CHECK(symlink(victim, link) == 0, "symlink");
+	output_case(sock, "link.o", NULL);
+	output_case(sock, link, NULL);
+	char *v = NULL;
+	struct stat st;
+	CHECK(vms_read_file(victim, &v, NULL) == 0 && !strcmp(v, "VICTIM\n") &&
+	      lstat(link, &st) == 0 && S_ISLNK(st.st_mode), "written through or over a symlink");
+	free(v);
+	/* a symlinked directory leading outside DIR */
+	char *esc = vms_xasprintf("%s/esc", outdir), *escaped = vms_xasprintf("%s/x.o", work);
+	unlink(esc);
+	unlink(escaped);
+	CHECK(symlink(work, esc) == 0, "symlink");
+	output_case(sock, "esc/x.o", NULL);
+	CHECK(access(escaped, F_OK) < 0, "written outside DIR through a symlinked directory");
+	/* outside DIR, and ".." */
+	const char *bad[] = { escaped, "../x.o", "sub/../../x.o", "./../x.o", "", "sub/", NULL };
+	for (int i = 0; bad[i]; i++)
+		CHECK(!strcmp(output_case(sock, bad[i], NULL), "bad_request"), "'%s' not a bad_request",
+		      bad[i]);
+	CHECK(access(escaped, F_OK) < 0, "written outside DIR");
+	free(abs), free(rel), free(victim), free(link), free(esc), free(escaped);
+}
+
 static void part_confine(void)
 {
 	char *cache = vms_xasprintf("%s/cache", work);
@@ -985,7 +1045,9 @@ static void part_confine(void)
 	CHECK(symlink(work, l2) == 0, "symlink");
 	vms_write_file_atomic(ok, "#define OK_VALUE 42\n", 20, 0644);
 	struct srv s;
-	const char *extra[] = { "-I", inc, "--allow-output", NULL };
+	char *outdir = vms_xasprintf("%s/out", work);
+	vms_mkdir_p(outdir, 0755);
+	const char *extra[] = { "-I", inc, "--allow-output", outdir, NULL };
 	srv_start(&s, "confine", cache, extra);
 	if (!s.pid)
 		return;
@@ -1019,6 +1081,45 @@ static void part_confine(void)
 		"\xef\xbb\xbf#include \"/etc/passwd\"\n",
 		/* a comment line opening a comment hides none after it */
 		"/*\n#define X /*\n#include \"/etc/passwd\"\n*/\n",
+		/* clang compiling reads its Unicode blanks as blanks (clang -E does not) */
+		"\xc2\xa0#include \"/etc/passwd\"\n",
+		"int y;\n\xe2\x80\x83#include \"/etc/passwd\"\n",
+		"\xe3\x80\x80#include \"/etc/passwd\"\n",
+		"#\xc2\xa0include \"/etc/passwd\"\n",
+		"#include\xc2\xa0\"/etc/passwd\"\n",
+		"const char a[] = {\n\xc2\xa0#embed \"/etc/passwd\"\n};\n",
+		"\xe2\x80\xa8#include_next </etc/passwd>\n",
+		"\xc2\x85#pragma GCC dependency \"/etc/passwd\"\n",
+		/* no clang reads these as blanks; refused all the same */
+		"\xe2\x80\x8b#include \"/etc/passwd\"\n",
+		"int y;\n\xef\xbb\xbf#include \"/etc/passwd\"\n",
+		/* queries made by macros */
+		"#define H(x) __has_include(x)\n#if H(\"/etc/shadow\")\nint y;\n#endif\n",
+		"#define P __has_include\n#if P(\"/etc/shadow\")\nint y;\n#endif\n",
+		"#define F \"/etc/shadow\"\n#if __has_include(F)\nint y;\n#endif\n",
+		"#define CAT(a,b) a##b\n#if CAT(__has_,include)(\"/etc/shadow\")\nint y;\n#endif\n",
+		"#if __has_embed(\"/etc/passwd\")\nint y;\n#endif\n",
+		"#if __has_include_next(</etc/passwd>)\nint y;\n#endif\n",
+		"#define S \"GCC dependency \\\"/etc/passwd\\\"\"\n_Pragma(S)\n",
+		"#define P(x) _Pragma(#x)\nP(GCC dependency \"/etc/passwd\")\n",
+		"#define CAT(a,b) a##b\nCAT(_Pra,gma)(\"GCC dependency \\\"/etc/passwd\\\"\")\n",
+		/* assembler directives that read files, at file and at function scope */
+		"__asm__(\".incbin \\\"/etc/passwd\\\"\");\n",
+		"int f(void) { asm volatile(\".pushsection .data\\n.incbin \\\"/etc/passwd\\\"\\n"
+		".popsection\"); return 0; }\n",
+		"__asm__(\".inc\" \"bin \\\"/etc/passwd\\\"\");\n",
+		"__asm__(\"\\x2eincbin \\\"/etc/passwd\\\"\");\n",
+		"__asm(\"\\056INCBIN \\\"/etc/passwd\\\"\");\n",
+		"#define A(x) __asm__(x)\nA(\".incbin \\\"/etc/passwd\\\"\");\n",
+		"#define S(x) #x\n__asm__(S(.incbin \"/etc/passwd\"));\n",
+		"__asm__(\".include \\\"/etc/passwd\\\"\");\n",
+		"__asm__(\".macro m\\n.inc\\\\()bin \\\"/etc/passwd\\\"\\n.endm\\nm\");\n",
+		"__asm__(\".irpc c,b\\n.inc\\\\c\\\\()in \\\"/etc/passwd\\\"\\n.endr\");\n",
+		"#define E\n__asm__(\".inc\" E \"bin \\\"/etc/passwd\\\"\");\n",
+		"#define CAT(a,b) a##b\n#define XS(x) S(x)\n#define S(x) #x\n"
+		"__asm__(XS(.CAT(inc,bin) \"/etc/passwd\"));\n",
+		"__asm__(\".inc%c0 \\\"/etc/passwd\\\"\" :: \"i\"(0));\n",
+		"__asm__(R\"(.incbin \"/etc/passwd\")\");\n",
 		NULL,
 	};
 	for (int k = 0; attacks[k]; k++)
@@ -1038,7 +1139,9 @@ static void part_confine(void)
 	const char *bad_flags[] = { "-include/etc/passwd", "-I/etc", "-isystem/etc",
 				    "-Wp,-include,/etc/passwd", "-DX=1\n#include \"/etc/passwd\"",
 				    "--sysroot=/", "@/etc/passwd", "-Xclang", "-fplugin=/tmp/x.so",
-				    "-iquote/etc", "-imacros/etc/passwd", "-std=c99", "-trigraphs", NULL };
+				    "-iquote/etc", "-imacros/etc/passwd", "-std=c99", "-trigraphs",
+				    "-DA=asm", "-DH=__has_include", "-DC=a##b", "-DS=\".incbin\"",
+				    "-DP=_Pragma(\"GCC dependency \\\"/etc/passwd\\\"\")", NULL };
 	for (int k = 0; bad_flags[k]; k++) {
 		const char *fl[] = { bad_flags[k], NULL };
 		char *raw = NULL;
@@ -1057,6 +1160,13 @@ static void part_confine(void)
 		"#include <stddef.h>\nsize_t n;\n",
 		"#if __has_include(\"not-here.h\")\n#error no\n#endif\nint z;\n",
 		"const char *s = \"#include \\\"/etc/passwd\\\"\";\n",
+		/* pasting, stringizing and _Pragma as real programs use them */
+		"#define CONCAT(a, b) a##b\nint CONCAT(foo_, bar) = 1;\n",
+		"#define KP(name) int kprobe_##name(void) { return 0; }\nKP(do_unlinkat)\n",
+		"#define DO_PRAGMA(x) _Pragma(#x)\nDO_PRAGMA(clang diagnostic push)\nint x;\n"
+		"DO_PRAGMA(clang diagnostic pop)\n",
+		"_Pragma(\"clang diagnostic push\")\nint x;\n_Pragma(\"clang diagnostic pop\")\n",
+		"#define STR(x) #x\nconst char *s = STR(include) \"embedded.\" \"\\xc2\\xa0\";\n",
 		NULL,
 	};
 	for (int k = 0; fine[k]; k++) {
@@ -1069,24 +1179,8 @@ static void part_confine(void)
 		json_object_put(rep);
 		free(raw);
 	}
-	/* a build the daemon writes where the client asked (--allow-output) */
-	char *outp = vms_xasprintf("%s/written.o", work);
-	struct json_object *oreq = compile_req("build", "w.bpf.c", "int x = 1;\n", NULL);
-	json_object_object_add(oreq, "output", json_object_new_string(outp));
-	struct json_object *orep = call(s.sock, oreq, NULL);
-	char *obytes = NULL;
-	size_t olen = 0;
-	CHECK(orep && str_of(orep, "output") && !str_of(orep, "object") &&
-	      vms_read_file(outp, &obytes, &olen) == 0 && olen > 16 && !memcmp(obytes, "\177ELF", 4),
-	      "output path not written: %s", orep ? json_object_to_json_string(orep) : "(none)");
-	free(obytes);
-	json_object_put(orep);
-	oreq = compile_req("build", "w.bpf.c", "int x = 1;\n", NULL);
-	json_object_object_add(oreq, "output", json_object_new_string("relative.o"));
-	orep = call(s.sock, oreq, NULL);
-	CHECK(error_code(orep) && !strcmp(error_code(orep), "bad_request"), "relative output accepted");
-	json_object_put(orep);
-	free(outp);
+	confine_outputs(s.sock, outdir);
+	free(outdir);
 	CHECK(srv_stop(&s) == 0, "confine daemon exit");
 	free(via_dir);
 	free(abs_secret);
@@ -1096,6 +1190,65 @@ static void part_confine(void)
 	free(sub);
 	free(inc);
 	free(secret);
+	free(cache);
+}
+
+/* ---- header_rewrite --------------------------------------------------------------- */
+
+/* A header in an -I directory rewritten at the same size with its mtime put back: the
+ * next check and build see the new contents (the memory cache keys on content hashes; the
+ * header memo notices the ctime). The first answers come from a header hashed more than 2 s
+ * after it was written, so the memo trusts it until the rewrite. */
+static void part_header_rewrite(void)
+{
+	char *cache = vms_xasprintf("%s/cache", work);
+	char *inc = vms_xasprintf("%s/inc", work);
+	char *hdr = vms_xasprintf("%s/inc/ver.h", work);
+	vms_mkdir_p(inc, 0755);
+	vms_write_file_atomic(hdr, "#define VER 1111\n", 17, 0644);
+	struct stat before;
+	CHECK(stat(hdr, &before) == 0, "stat %s", hdr);
+	sleep(3);
+	struct srv s;
+	const char *extra[] = { "-I", inc, NULL };
+	srv_start(&s, "rewrite", cache, extra);
+	if (!s.pid)
+		return;
+	const char *src = "#include \"ver.h\"\n_Static_assert(VER == 1111, \"old header\");\n"
+			  "int x = VER;\n";
+	const char *ops[] = { "check", "build" };
+	for (int op = 0; op < 2; op++)
+		for (int k = 0; k < 2; k++) {
+			struct json_object *rep = call(s.sock, compile_req(ops[op], "v.bpf.c", src, NULL), NULL);
+			const char *st = str_of(rep, "status");
+			CHECK(st && !strcmp(st, "ok"), "%s %d with the first header: %s", ops[op], k,
+			      rep ? json_object_to_json_string(rep) : "(none)");
+			json_object_put(rep);
+		}
+	/* same size, same inode, mtime restored */
+	int fd = open(hdr, O_WRONLY);
+	CHECK(fd >= 0 && pwrite(fd, "#define VER 2222\n", 17, 0) == 17, "rewrite %s", hdr);
+	if (fd >= 0)
+		close(fd);
+	struct timespec times[2] = { before.st_atim, before.st_mtim };
+	CHECK(utimensat(AT_FDCWD, hdr, times, 0) == 0, "utimensat");
+	struct stat after;
+	CHECK(stat(hdr, &after) == 0 && after.st_size == before.st_size &&
+	      after.st_ino == before.st_ino && after.st_mtim.tv_sec == before.st_mtim.tv_sec &&
+	      after.st_mtim.tv_nsec == before.st_mtim.tv_nsec, "the rewrite changed size or mtime");
+	for (int op = 0; op < 2; op++) {
+		char *raw = NULL;
+		struct json_object *rep = call(s.sock, compile_req(ops[op], "v.bpf.c", src, NULL), &raw);
+		const char *st = str_of(rep, "status");
+		CHECK(st && !strcmp(st, "errors") && raw && strstr(raw, "old header"),
+		      "%s after a same-size rewrite with mtime restored served the old header: %.300s",
+		      ops[op], raw ? raw : "");
+		json_object_put(rep);
+		free(raw);
+	}
+	CHECK(srv_stop(&s) == 0, "rewrite daemon exit");
+	free(hdr);
+	free(inc);
 	free(cache);
 }
 
@@ -1263,6 +1416,8 @@ int main(int argc, char **argv)
 		part_protocol();
 	else if (!strcmp(part, "confine"))
 		part_confine();
+	else if (!strcmp(part, "header_rewrite"))
+		part_header_rewrite();
 	else if (!strcmp(part, "sigterm"))
 		part_sigterm();
 	else if (!strcmp(part, "client"))
