@@ -499,7 +499,7 @@ void backend_build(struct backend *b, const struct backend_req *q, struct vms_re
 		.sandbox = jj.active ? &jj.sb : NULL,
 		/* the scan refuses the assembler directives it can see; a source that may
 		 * still produce inline asm (through macros) is checked again on its LLVM IR */
-		.audit_asm = b->untrusted && confine_asm_suspect(q->source, q->len),
+		.audit_asm = b->untrusted && q->asm_suspect,
 		.pch_seal_in = q->pch_seal,
 	};
 	struct vms_build_result br = { 0 };

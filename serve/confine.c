@@ -677,7 +677,7 @@ static void hash_closure(struct confine *c, const char *path, struct vms_hasher 
 
 int confine_source(struct confine *c, const char *src, size_t len, const char *file,
 		   struct vms_hasher *deps, char **norm_out, size_t *norm_len,
-		   struct vms_diags *d)
+		   int *asm_suspect, struct vms_diags *d)
 {
 	struct vms_pp_src s;
 	*norm_out = NULL;
@@ -691,6 +691,13 @@ int confine_source(struct confine *c, const char *src, size_t len, const char *f
 	struct made made = { .s = &s, .refuse = made_refuse, .ctx = &nm };
 	nm.made = &made;
 	scan_names(&nm);
+	/* Inline asm can come only from the keywords asm, __asm, __asm__ after
+	 * preprocessing: the source names one (in code or in a macro body), pastes tokens
+	 * (`__as ## m`), or has an identifier that is a piece of one (`a`, `s`, `m`,
+	 * `_`...) that a header's pasting macro could join (libbpf's ___bpf_concat).
+	 * Erring that way costs an IR check of the build only. */
+	if (asm_suspect)
+		*asm_suspect = made.asm_ident || made.pastes || made.pieces;
 	made_free(&made);
 	vms_pp_close(&s);
 	if (!r.refused && deps) {
@@ -740,17 +747,6 @@ static void made_of(const char *src, size_t len, int *refusals, int *asm_suspect
 	*asm_suspect = m.asm_ident || m.pastes || m.pieces;
 	made_free(&m);
 	vms_pp_close(&s);
-}
-
-/* Inline asm can come only from the keywords asm, __asm, __asm__ after preprocessing: the
- * source names one (in code or in a macro body), or pastes tokens (`__as ## m`), or has an
- * identifier that is a piece of one (`a`, `s`, `m`, `_`...) that a header's pasting
- * macro could join (libbpf's ___bpf_concat). Erring that way costs an IR check only. */
-int confine_asm_suspect(const char *src, size_t len)
-{
-	int refusals, suspect;
-	made_of(src, len, &refusals, &suspect);
-	return suspect;
 }
 
 /* ---- flags ---------------------------------------------------------------------- */

@@ -40,7 +40,7 @@
  *    pastes nothing.
  * Pastes in the trusted headers' macros (libbpf's ___bpf_concat) fed with the source's
  * pieces are not seen here: the worker's OS confinement and the daemon's IR check of
- * asm-suspect sources (confine_asm_suspect) are the layers for that. */
+ * asm-suspect sources (confine_source's asm_suspect) are the layers for that. */
 
 static const char *const made_names[] = { "__has_include", "__has_include_next", "__has_embed",
 					  "_Pragma", "asm", "__asm", "__asm__", NULL };

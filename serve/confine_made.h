@@ -24,7 +24,7 @@ struct made {
 	} *chains;
 	size_t nchains;
 	int pragma_param_line, pragma_word_line;
-	int asm_ident, pastes, pieces; /* for confine_asm_suspect */
+	int asm_ident, pastes, pieces; /* confine_source's asm_suspect */
 };
 
 /* is_define: t is a #define's rest (its name and parameters come first). */

@@ -20,14 +20,14 @@ struct confine *confine_new(const char *const *dirs, size_t n, const char *const
 			    size_t nsys, const char *vmlinux);
 void confine_free(struct confine *c);
 /* 0: allowed; *norm is the source as backends get it (CRLF made LF, splices kept), owned;
- * the contents of every header it can reach are fed to deps (may be NULL).
+ * the contents of every header it can reach are fed to deps (may be NULL); *asm_suspect
+ * (may be NULL) says whether inline asm might come out of it after macro expansion.
  * -EPERM: refused, with the reasons in d (file = file, the lines of the directives). */
 int confine_source(struct confine *c, const char *src, size_t len, const char *file,
-		   struct vms_hasher *deps, char **norm, size_t *norm_len, struct vms_diags *d);
+		   struct vms_hasher *deps, char **norm, size_t *norm_len, int *asm_suspect,
+		   struct vms_diags *d);
 /* 1 when a request may pass this flag to the compilers. */
 int confine_flag_ok(const char *flag);
-/* 1 when the source might emit inline asm after macro expansion (see confine.c). */
-int confine_asm_suspect(const char *src, size_t len);
 
 /* ---- result.c: results as bytes (cache entries, worker pipes) and as JSON ------- */
 
@@ -72,6 +72,7 @@ struct backend_req {
 	int time_limit_ms;
 	size_t mem_limit;
 	const struct vms_pch_seal *pch_seal; /* a PCH seal an earlier build returned, or NULL */
+	int asm_suspect;		/* the scan's verdict: a build checks its IR for asm */
 	const char *job_dir;		/* the job's private directory, made (and removed) by
 					 * the daemon's parent process; NULL: make one */
 };
@@ -202,6 +203,7 @@ struct job {
 	int stopped;		/* killed because the daemon is shutting down */
 	int cancelled;		/* every waiter has gone: killed, answer dropped, not cached */
 	char *dir;		/* a worker's job directory (jobs/j.XXXXXX), removed with it */
+	int asm_suspect;	/* confine_source's verdict on the source */
 	struct client *client;	/* whose queue it waits in (the first waiter's) */
 	/* the checker's */
 	struct vms_result res;

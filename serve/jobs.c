@@ -230,6 +230,7 @@ static void fill_req(struct server *s, struct job *j, struct backend_req *q)
 		.time_limit_ms = s->lim.wall_ms,
 		.mem_limit = s->o->mem_limit_bytes,
 		.job_dir = j->dir,
+		.asm_suspect = j->asm_suspect,
 		/* the PCH's bytes were hashed by an earlier worker: a seal that still holds
 		 * saves the next build re-hashing them (pch.h) */
 		.pch_seal = s->pch_seal.valid ? &s->pch_seal : NULL,

@@ -307,6 +307,7 @@ struct compile {
 	struct waiter w;
 	char *norm;			/* the source as confine_source left it */
 	size_t nlen;
+	int asm_suspect;		/* ... and whether it might make inline asm */
 	struct vms_hash128 key;
 	char *why;			/* an owned message vet returned */
 };
@@ -377,7 +378,7 @@ static int make_key(struct server *s, struct compile *q)
 	for (size_t i = 0; i < q->flags.n; i++)
 		vms_hasher_update_str(h, q->flags.v[i]);
 	int e = confine_source(s->conf, q->src, q->len, q->file, h, &q->norm, &q->nlen,
-			       &q->refused);
+			       &q->asm_suspect, &q->refused);
 	if (e == 0) {
 		vms_hasher_update(h, &q->nlen, sizeof(q->nlen));
 		vms_hasher_update(h, q->norm, q->nlen);
@@ -437,6 +438,7 @@ static void compile_request(struct server *s, struct conn *c, struct json_object
 		goto out;
 	} else {
 		j = job_new(s, kind, q.key, q.norm, q.nlen, vms_xstrdup(q.file), q.flags);
+		j->asm_suspect = q.asm_suspect;
 		q.norm = NULL;
 		memset(&q.flags, 0, sizeof(q.flags));
 	}

@@ -200,11 +200,9 @@ static char *ask(const char *op, const char *src, int run, int *marker)
 	if (e < 0)
 		return vms_xasprintf("(transport: %s)", strerror(-e));
 	struct json_object *o = json_tokener_parse(reply);
-	*marker = strstr(reply, MARKER_PART) != NULL;
+	*marker = 0;
 	char *n = o ? normalize(o, marker) : vms_xstrdup(reply);
-	if (o && !*marker) {
-		/* normalize() looked at the object too */
-	}
+	*marker |= strstr(reply, MARKER_PART) != NULL; /* normalize() saw the object's bytes */
 	json_object_put(o);
 	free(reply);
 	return n;
