@@ -11,9 +11,21 @@
  * .rodata, .data, license, .maps...), their relocations (offset, type, symbol name), the
  * global symbols, and the CO-RE relocation records of .BTF.ext (section, instruction
  * offset, kind, access string, root type name). BTF type IDs and debug info may differ.
- * Returns 0 when equal, 1 when they differ (each difference is a diagnostic in d),
- * -1 when an object cannot be read (diagnostic in d). */
+ * Each difference is one short error in d saying what differs, where, and both values
+ * ("section .text: instruction 17 differs: r1 = 2 (full) vs r1 = 3 (slim)", objects
+ * named by file name without ".o", or by the ends of their paths when the names are
+ * equal), followed by notes with the long renderings (whole map definitions,
+ * instruction bytes). Returns 0 when equal, 1 when they differ, -1 when an object
+ * cannot be read (diagnostic in d). */
 int vms_obj_compare(const char *a_path, const char *b_path, struct vms_diags *d);
+
+#define VMS_OBJ_DIFFS_SHOWN 20	/* what the CLI shows before "... and N more differences" */
+
+/* Readies vms_obj_compare()'s diagnostics for showing: keeps the first max errors, turns
+ * the rest into one "... and N more differences" error, and drops the notes that detail
+ * an error unless verbose (notes that follow a dropped error go with it). Returns how
+ * many errors d held. */
+size_t vms_obj_diffs_trim(struct vms_diags *d, size_t max, int verbose);
 
 /* ---- loading (libbpf) ------------------------------------------------------------- */
 

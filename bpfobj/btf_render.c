@@ -223,23 +223,77 @@ static int btf_item_cmp(const void *x, const void *y)
 	return strcmp(((const struct btf_item *)x)->key, ((const struct btf_item *)y)->key);
 }
 
-static void render_var(const struct btf *btf, uint32_t type_id, struct vms_buf *b)
+static void add_part(struct btf_item *it, char *name, char *type, int64_t bit_off)
+{
+	it->parts = vms_xrealloc(it->parts, (it->nparts + 1) * sizeof(*it->parts));
+	it->parts[it->nparts++] = (struct btf_part){ name, type, bit_off };
+}
+
+/* A variable: its head ("global, offset 0, size 8: struct cfg{8 bytes}") and, for a
+ * struct or union, each member with its bit offset. */
+static void render_var(const struct btf *btf, const char *head, uint32_t type_id,
+		       struct btf_item *it)
 {
 	uint32_t id = skip_mods_typedefs(btf, type_id);
 	const struct btf_type *t = btf__type_by_id(btf, id);
+	struct vms_buf b = { 0 };
 
-	render_type(btf, type_id, b, 0);
-	if (!t || !btf_is_composite(t))
-		return;
-	vms_buf_puts(b, " {");
-	for (uint16_t i = 0; i < btf_vlen(t); i++) {
-		const struct btf_member *m = btf_members(t) + i;
+	vms_buf_puts(&b, head);
+	render_type(btf, type_id, &b, 0);
+	add_part(it, vms_xstrdup(""), vms_xstrdup(b.data), -1);
+	if (t && btf_is_composite(t)) {
+		vms_buf_puts(&b, " {");
+		for (uint16_t i = 0; i < btf_vlen(t); i++) {
+			const struct btf_member *m = btf_members(t) + i;
+			const char *mname = btf_render_str(btf, m->name_off);
+			uint32_t off = btf_member_bit_offset(t, i);
 
-		vms_buf_printf(b, "%s%s: ", i ? "; " : "", btf_render_str(btf, m->name_off));
-		render_type(btf, m->type, b, 1);
-		vms_buf_printf(b, " @%u", btf_member_bit_offset(t, i));
+			vms_buf_printf(&b, "%s%s: ", i ? "; " : "", mname);
+			render_type(btf, m->type, &b, 1);
+			vms_buf_printf(&b, " @%u", off);
+			add_part(it, *mname ? vms_xasprintf("member '%s'", mname)
+					    : vms_xasprintf("member #%u", i),
+				 btf_render_type(btf, m->type), off);
+		}
+		vms_buf_puts(&b, "}");
 	}
-	vms_buf_puts(b, "}");
+	it->val = vms_buf_steal(&b);
+}
+
+/* A global or extern function: linkage, return type, then each parameter. */
+static void render_func(const struct btf *btf, const struct btf_type *t, struct btf_item *it)
+{
+	const struct btf_type *proto = btf__type_by_id(btf, t->type);
+	const char *linkage = btf_vlen(t) == BTF_FUNC_GLOBAL ? "global" : "extern";
+	struct vms_buf b = { 0 };
+
+	vms_buf_printf(&b, "%s ", linkage);
+	render_type(btf, t->type, &b, 0);
+	it->val = vms_buf_steal(&b);
+	add_part(it, vms_xstrdup(""), vms_xstrdup(linkage), -1);
+	if (!proto || !btf_is_func_proto(proto)) {
+		add_part(it, vms_xstrdup("type"), btf_render_type(btf, t->type), -1);
+		return;
+	}
+	add_part(it, vms_xstrdup("return type"), btf_render_type(btf, proto->type), -1);
+	for (uint16_t i = 0; i < btf_vlen(proto); i++) {
+		const struct btf_param *p = btf_params(proto) + i;
+		const char *pname = btf_render_str(btf, p->name_off);
+
+		vms_buf_puts(&b, p->type ? "" : "...");
+		if (p->type)
+			render_type(btf, p->type, &b, 1);
+		if (*pname)
+			vms_buf_printf(&b, " %s", pname);
+		add_part(it, vms_xasprintf("parameter %u", i + 1), vms_buf_steal(&b), -1);
+	}
+}
+
+static struct btf_item *new_item(struct btf_item **v, size_t *cnt, char *key)
+{
+	*v = vms_xrealloc(*v, (*cnt + 1) * sizeof(**v));
+	(*v)[*cnt] = (struct btf_item){ .key = key };
+	return &(*v)[(*cnt)++];
 }
 
 struct btf_item *btf_render_items(const struct btf *btf, size_t *n)
@@ -250,43 +304,39 @@ struct btf_item *btf_render_items(const struct btf *btf, size_t *n)
 
 	for (uint32_t id = 1; id < ntypes; id++) {
 		const struct btf_type *t = btf__type_by_id(btf, id);
-		struct vms_buf b = { 0 };
 
 		if (btf_is_func(t)) {
 			/* Static functions are verified with their caller; only global and
 			 * extern ones are checked against their BTF prototype. */
 			if (btf_vlen(t) == BTF_FUNC_STATIC)
 				continue;
-			vms_buf_printf(&b, "%s ", btf_vlen(t) == BTF_FUNC_GLOBAL ? "global" : "extern");
-			render_type(btf, t->type, &b, 0);
-			v = vms_xrealloc(v, (cnt + 1) * sizeof(*v));
-			v[cnt].key = vms_xasprintf("function '%s'", btf_render_str(btf, t->name_off));
-			v[cnt++].val = vms_buf_steal(&b);
+			render_func(btf, t, new_item(&v, &cnt, vms_xasprintf("function '%s'",
+						btf_render_str(btf, t->name_off))));
 		} else if (btf_is_datasec(t)) {
 			const struct btf_var_secinfo *vi = btf_var_secinfos(t);
 			const char *sec = btf_render_str(btf, t->name_off);
 
 			for (uint16_t i = 0; i < btf_vlen(t); i++) {
 				const struct btf_type *var = btf__type_by_id(btf, vi[i].type);
-				struct vms_buf vb = { 0 };
+				struct btf_item *it;
+				char *head;
 
 				if (!var)
 					continue;
+				it = new_item(&v, &cnt, vms_xasprintf("variable '%s' in %s",
+						btf_render_str(btf, var->name_off), sec));
 				if (btf_is_var(var)) {
-					vms_buf_printf(&vb, "%s, offset %u, size %u: ",
-						       btf_var(var)->linkage ? "global" : "static",
-						       vi[i].offset, vi[i].size);
-					render_var(btf, var->type, &vb);
+					head = vms_xasprintf("%s, offset %u, size %u: ",
+							     btf_var(var)->linkage ? "global" : "static",
+							     vi[i].offset, vi[i].size);
+					render_var(btf, head, var->type, it);
+					free(head);
 				} else {
-					render_type(btf, vi[i].type, &vb, 0);
+					it->val = btf_render_type(btf, vi[i].type);
+					add_part(it, vms_xstrdup(""), vms_xstrdup(it->val), -1);
 				}
-				v = vms_xrealloc(v, (cnt + 1) * sizeof(*v));
-				v[cnt].key = vms_xasprintf("variable '%s' in %s",
-							  btf_render_str(btf, var->name_off), sec);
-				v[cnt++].val = vms_buf_steal(&vb);
 			}
 		}
-		vms_buf_free(&b);
 	}
 	if (v)
 		qsort(v, cnt, sizeof(*v), btf_item_cmp);
@@ -297,6 +347,11 @@ struct btf_item *btf_render_items(const struct btf *btf, size_t *n)
 void btf_render_items_free(struct btf_item *v, size_t n)
 {
 	for (size_t i = 0; i < n; i++) {
+		for (size_t k = 0; k < v[i].nparts; k++) {
+			free(v[i].parts[k].name);
+			free(v[i].parts[k].type);
+		}
+		free(v[i].parts);
 		free(v[i].key);
 		free(v[i].val);
 	}

@@ -92,11 +92,21 @@ const char *rel_type_name(uint32_t type);
 
 /* ---- btf_render.c: BTF types as comparable strings ---- */
 
+/* One comparable piece of an item: its head (linkage, placement, type), a member of a
+ * struct-typed variable, a function's return type or one of its parameters. */
+struct btf_part {
+	char *name;	/* "" for the head, "member 'key'", "member #2", "return type", "parameter 1" */
+	char *type;	/* rendering */
+	int64_t bit_off;	/* a member's bit offset, -1 for the other parts */
+};
+
 /* What libbpf and the verifier read from .BTF, one item per global function and per
  * variable of a data section, sorted by key. */
 struct btf_item {
 	char *key;	/* "function 'handle_exec'" / "variable 'events' in .maps" */
-	char *val;	/* its rendering */
+	char *val;	/* its whole rendering, shown as the details of a difference */
+	struct btf_part *parts;	/* the same, in pieces that are compared one by one */
+	size_t nparts;
 };
 
 const char *btf_render_str(const struct btf *btf, uint32_t off);
@@ -106,6 +116,14 @@ char *btf_render_type(const struct btf *btf, uint32_t id);
 char *btf_render_spec(const struct btf *btf, uint32_t root, uint32_t kind, const char *access);
 struct btf_item *btf_render_items(const struct btf *btf, size_t *n);	/* btf may be NULL */
 void btf_render_items_free(struct btf_item *v, size_t n);
+
+/* ---- disasm.c: instructions as the verifier's log shows them ---- */
+
+/* "r1 = *(u32 *)(r2 +8)"; next is the following instruction (the upper half of a
+ * 16-byte ld_imm64), NULL at the end of the section. */
+void bpf_insn_render(const uint8_t *p, const uint8_t *next, char *out, size_t n);
+/* The eight bytes and the decoded fields, for details. */
+void bpf_insn_hex(const uint8_t *p, char *out, size_t n);
 
 /* ---- btfext.c: .BTF and .BTF.ext ---- */
 

@@ -5,6 +5,9 @@
 #include "cli/cli.h"
 #include "bpfobj/bpfobj.h"
 
+#define STR_(x) #x
+#define STR(x) STR_(x)
+
 static const char help[] =
 	"usage: vmslim objdiff [options] A.o B.o\n"
 	"\n"
@@ -15,8 +18,13 @@ static const char help[] =
 	"that libbpf and the verifier read (map key/value types, global variables,\n"
 	"global function prototypes). BTF type ids and debug info may differ.\n"
 	"\n"
+	"Each difference is one line: what differs, where, and both values, \"X (A) vs\n"
+	"Y (B)\". The first " STR(VMS_OBJ_DIFFS_SHOWN) " are shown, then how many more there are.\n"
+	"\n"
 	"options:\n"
 	"  -q, --quiet    print nothing; the exit status says it all\n"
+	"  -v, --verbose  add the details of each difference (whole map definitions,\n"
+	"                 prototypes, instruction bytes)\n"
 	"  -h, --help     " HELP_SPEC_HELP "\n"
 	"\n"
 	"exit status: 0 same, 1 different (each difference is printed),\n"
@@ -24,20 +32,24 @@ static const char help[] =
 
 static const struct option opts[] = {
 	{ "quiet", no_argument, NULL, 'q' },
+	{ "verbose", no_argument, NULL, 'v' },
 	CLI_OPT_HELP,
 	{ 0 },
 };
 
-static const struct cli_spec spec = { "objdiff", help, "qh", opts, NULL };
+static const struct cli_spec spec = { "objdiff", help, "qvh", opts, NULL };
 
 int cmd_objdiff(int argc, char **argv)
 {
 	struct cli_args a;
-	int quiet = 0, c;
+	int quiet = 0, verbose = 0, c;
 	cli_args_init(&a, &spec, argc, argv);
-	while ((c = cli_next(&a)) > 0)
+	while ((c = cli_next(&a)) > 0) {
 		if (c == 'q')
 			quiet = 1;
+		else if (c == 'v')
+			verbose = 1;
+	}
 	if (c == CLI_EXIT)
 		return a.exit;
 	if (argc - optind != 2) {
@@ -53,11 +65,12 @@ int cmd_objdiff(int argc, char **argv)
 		vms_diags_free(&d);
 		return VMS_EXIT_USAGE;
 	}
+	size_t n = vms_obj_diffs_trim(&d, VMS_OBJ_DIFFS_SHOWN, verbose);
 	if (!quiet && rc == 0) {
 		printf("%s and %s are the same BPF object\n", x, y);
 	} else if (!quiet) {
 		vms_diags_print(stdout, &d);
-		printf("%s and %s differ: %zu difference%s\n", x, y, d.n, d.n == 1 ? "" : "s");
+		printf("%s and %s differ: %zu difference%s\n", x, y, n, n == 1 ? "" : "s");
 	}
 	vms_diags_free(&d);
 	return rc == 0 ? VMS_EXIT_OK : VMS_EXIT_FAIL;

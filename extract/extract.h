@@ -44,8 +44,9 @@ struct vms_verify_opts {
 	const char *keep_dir;		/* if set, the two objects are kept there (full.o, slim.o) */
 };
 
-/* Compiles the program with each header (clang -g -O2 -target bpf, the program's
- * #include "vmlinux.h" resolving to the header) and compares the objects.
+/* Compiles the program with each header (clang -g -O2 -target bpf, every inclusion of
+ * vmlinux.h, quoted, angled, from its headers or by -include, resolving to the header)
+ * and compares the objects.
  * Returns 0 same, 1 different, -1 could not compile or read (diagnostics in d). */
 int vms_verify(const struct vms_verify_opts *o, struct vms_diags *d);
 

@@ -62,13 +62,37 @@ struct graph {
 	uint32_t names_cap;
 };
 
+struct vms_bpf_cmd;
+
+/* stage.c: a program staged so that every inclusion of vmlinux.h, quoted or angled, from
+ * the program or a header it includes, or by -include, reaches the header given. */
+struct stage {
+	char *dir;		/* the staging directory, removed by stage_free */
+	char *program;		/* the staged copy of the program, which clang compiles */
+	char *progdir;		/* the program's own directory, absolute */
+	char *header_name;	/* the header's own file name, linked beside vmlinux.h */
+	struct vms_argv flags;	/* the redirecting flags, ahead of the user's */
+	struct vms_argv user;	/* the user's flags, -include vmlinux.h pointed at the stage */
+	struct vms_argv mapped;	/* paths of other vmlinux.h files the overlay redirects */
+};
+int stage_create(struct stage *s, const char *program, const char *header,
+		 const char *const *user_args, struct vms_diags *d);
+/* Points every route at header (verify swaps the full header for the slim one). */
+int stage_point(const struct stage *s, const char *header, struct vms_diags *d);
+/* Given a file the compile included: 1 when it is a vmlinux.h that escaped the redirect
+ * and is now redirected (compile again), 0 when nothing changed, -1 on error. */
+int stage_redirect(struct stage *s, const char *included, struct vms_diags *d);
+/* Puts the stage's flags and the user's (rewritten) into the command's user[] slots. */
+void stage_cmd(const struct stage *s, struct vms_bpf_cmd *c);
+void stage_free(struct stage *s);
+
 /* A parsed translation unit and where the header sits in it. */
 struct parsed {
 	CXTranslationUnit tu;
 	CXFile header;		/* NULL if the unit does not include the header */
 	char *shown_path;	/* the path the user gave, for messages */
-	char *temp_path;	/* the copy clang parsed, mapped back to shown_path */
-	char *temp_dir;		/* where the copy was staged, removed on dispose */
+	struct stage stage;	/* where the program was staged; stage.program is mapped
+				 * back to shown_path in messages */
 };
 
 /* parse.c */
@@ -81,12 +105,6 @@ CXFile cursor_file(CXCursor c, unsigned *line, unsigned *offset);
 /* 0 when path names a readable file; -errno otherwise (-EISDIR for a directory, which
  * an #include through a symlink would silently skip). */
 int header_readable(const char *path);
-/* Stages a program beside a symlink named vmlinux.h (and the header's own name) pointing
- * at the header, so the program's `#include "vmlinux.h"` resolves to it whatever else lies
- * next to the program. Returns the staged dir (owned) and the staged program path. */
-char *stage_program(const char *program, const char *header, char **staged_program,
-		    struct vms_diags *d);
-
 /* graph.c */
 int graph_build(struct graph *g, const struct parsed *p, const char *text, size_t len,
 		struct vms_diags *d);

@@ -1,6 +1,7 @@
 /* vmslim verify: the proof that a slim header changed nothing. The program is compiled
- * twice from the same staged path, first with vmlinux.h pointing at the full header and
- * then at the slim one, so file names in debug info match and only the header differs. */
+ * twice from the same staged path (stage.c), first with every route to vmlinux.h leading to
+ * the full header and then to the slim one, so file names in debug info match and only the
+ * header differs. */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -9,23 +10,6 @@
 #include "common/bpf_cmdline.h"
 #include "extract/internal.h"
 #include "bpfobj/bpfobj.h"
-
-static int relink(const char *dir, const char *name, const char *target, struct vms_diags *d)
-{
-	char *real = vms_realpath(target);
-	if (!real) {
-		vms_diag_add(d, VMS_ERROR, target, 0, 0, "cannot read header: %s", strerror(errno));
-		return -1;
-	}
-	char *link = vms_xasprintf("%s/%s", dir, name);
-	unlink(link);
-	int rc = symlink(real, link);
-	if (rc)
-		vms_diag_add(d, VMS_ERROR, link, 0, 0, "cannot create symlink: %s", strerror(errno));
-	free(link);
-	free(real);
-	return rc ? -1 : 0;
-}
 
 /* clang's messages name the staged copy; users should see their own path */
 static char *unstage_paths(const char *text, const char *staged, const char *shown)
@@ -45,18 +29,45 @@ static char *unstage_paths(const char *text, const char *staged, const char *sho
 	return vms_buf_steal(&b);
 }
 
-static int compile(const struct vms_verify_opts *o, const char *staged, const char *obj,
+/* Drops clang's -H lines (". path", ".. path", ...) from its messages, handing each path
+ * to stage_redirect; 1 when one of them escaped the stage and is now redirected. */
+static int take_include_trace(struct stage *st, char *err, struct vms_diags *d)
+{
+	int rc = 0;
+	char *w = err;
+	for (char *line = err; *line;) {
+		char *nl = strchr(line, '\n');
+		size_t len = nl ? (size_t)(nl + 1 - line) : strlen(line);
+		const char *q = line;
+		while (*q == '.')
+			q++;
+		if (q > line && *q == ' ') {
+			char *path = vms_xstrndup(q + 1, len - (size_t)(q + 1 - line) - (nl != NULL));
+			int r = stage_redirect(st, path, d);
+			rc = rc < 0 ? rc : r ? r : rc;
+			free(path);
+		} else {
+			memmove(w, line, len);
+			w += len;
+		}
+		line += len;
+	}
+	*w = 0;
+	return rc;
+}
+
+/* 0 compiled, 1 a vmlinux.h escaped the stage (redirected now: compile again), -1 error */
+static int compile(const struct vms_verify_opts *o, struct stage *st, const char *obj,
 		   const char *which, struct vms_diags *d)
 {
-	char *progdir = vms_dirname(o->program);
+	static const char *const trace[] = { "-H", NULL };
 	struct vms_argv a = { 0 };
-	vms_bpf_cmdline(&(struct vms_bpf_cmd){ .clang = o->clang ? o->clang : "clang",
-					       .opts = VMS_BPF_DEBUG | VMS_BPF_O2,
-					       .iquote = progdir,
-					       .user = { VMS_ARGS(o->clang_args) },
-					       .input = staged, .output = obj },
-			&a);
-	free(progdir);
+	struct vms_bpf_cmd cmd = { .clang = o->clang ? o->clang : "clang",
+				   .opts = VMS_BPF_DEBUG | VMS_BPF_O2,
+				   .extra = VMS_ARGS(trace),
+				   .input = st->program, .output = obj };
+	stage_cmd(st, &cmd);
+	vms_bpf_cmdline(&cmd, &a);
 	struct vms_proc_result r;
 	int rc = vms_run(a.v, NULL, 0, 600000, &r);
 	if (rc) {
@@ -64,8 +75,9 @@ static int compile(const struct vms_verify_opts *o, const char *staged, const ch
 		vms_argv_free(&a);
 		return -1;
 	}
-	if (r.exit_code != 0) {
-		char *msg = unstage_paths(r.err, staged, o->program);
+	rc = take_include_trace(st, r.err, d);
+	if (rc == 0 && r.exit_code != 0) {
+		char *msg = unstage_paths(r.err, st->program, o->program);
 		vms_diag_add(d, VMS_ERROR, o->program, 0, 0,
 			     "does not compile with the %s header (%s exit %d):\n%s", which, a.v[0],
 			     r.exit_code, msg);
@@ -93,6 +105,10 @@ static int keep_copy(const char *from, const char *dir, const char *name, struct
 	return rc ? -1 : 0;
 }
 
+/* A vmlinux.h that escaped the stage shows in clang's include trace (-H), of either
+ * compile: redirect it and compile both again, a few rounds at most. */
+#define MAX_REDIRECT_ROUNDS 8
+
 int vms_verify(const struct vms_verify_opts *o, struct vms_diags *d)
 {
 	int e = header_readable(o->slim_header);
@@ -101,20 +117,30 @@ int vms_verify(const struct vms_verify_opts *o, struct vms_diags *d)
 			     strerror(-e));
 		return -1;
 	}
-	char *staged = NULL;
-	char *dir = stage_program(o->program, o->full_header, &staged, d);
-	if (!dir)
+	struct stage st;
+	if (stage_create(&st, o->program, o->full_header, o->clang_args, d))
 		return -1;
 	int rc = -1;
-	char *full_o = vms_xasprintf("%s/full.o", dir), *slim_o = vms_xasprintf("%s/slim.o", dir);
-	if (compile(o, staged, full_o, "full", d))
-		goto out;
-	if (relink(dir, "vmlinux.h", o->slim_header, d) ||
-	    (strcmp(vms_basename(o->full_header), "vmlinux.h") &&
-	     relink(dir, vms_basename(o->full_header), o->slim_header, d)))
-		goto out;
-	if (compile(o, staged, slim_o, "slim", d))
-		goto out;
+	char *full_o = vms_xasprintf("%s/full.o", st.dir), *slim_o = vms_xasprintf("%s/slim.o", st.dir);
+	for (int round = 0;; round++) {
+		if (round > MAX_REDIRECT_ROUNDS) {
+			vms_diag_add(d, VMS_ERROR, o->program, 0, 0,
+				     "a vmlinux.h other than --header is still included after %d redirects",
+				     MAX_REDIRECT_ROUNDS);
+			goto out;
+		}
+		int c = stage_point(&st, o->full_header, d) ? -1 : compile(o, &st, full_o, "full", d);
+		if (c > 0)
+			continue;
+		if (c < 0 || stage_point(&st, o->slim_header, d))
+			goto out;
+		c = compile(o, &st, slim_o, "slim", d);
+		if (c > 0)
+			continue;
+		if (c < 0)
+			goto out;
+		break;
+	}
 	rc = vms_obj_compare(full_o, slim_o, d);
 	if (o->keep_dir && rc >= 0) {
 		vms_mkdir_p(o->keep_dir, 0755);
@@ -123,9 +149,7 @@ int vms_verify(const struct vms_verify_opts *o, struct vms_diags *d)
 			rc = -1;
 	}
 out:
-	vms_remove_tree(dir);
-	free(dir);
-	free(staged);
+	stage_free(&st);
 	free(full_o);
 	free(slim_o);
 	return rc;

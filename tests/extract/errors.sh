@@ -88,6 +88,12 @@ fi
 
 # verify: a wrong slim header is caught and the difference is named
 expect 1 "differ" "$vmslim" verify "$fx/uses_shapes.c" --header "$H" --slim "$fx/shapes_reordered.h"
+# one short line per difference, "X (full) vs Y (slim)", the details only with --verbose
+expect 1 "^error: section tp/test: instruction 0 differs: .* (full) vs .* (slim)$" "$vmslim" verify "$fx/uses_shapes.c" --header "$H" --slim "$fx/shapes_reordered.h"
+if grep -q "^note:" "$work/out" || awk 'length($0) >= 160 { bad = 1 } END { exit !bad }' "$work/out"; then
+	echo "FAIL: verify's differences are not short lines without details"; fail=1
+fi
+expect 1 "^note: full: offset 0x0: " "$vmslim" verify --verbose "$fx/uses_shapes.c" --header "$H" --slim "$fx/shapes_reordered.h"
 expect 1 "broken.c:5:.*no_such_member" "$vmslim" verify "$fx/broken.c" --header "$H" --slim "$H"
 expect 1 "missing-slim.h.*cannot read header" "$vmslim" verify "$fx/uses_shapes.c" --header "$H" --slim "$work/missing-slim.h"
 # a directory as a header used to be skipped by the include, so a vmlinux.h found next to

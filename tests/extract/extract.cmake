@@ -45,3 +45,9 @@ add_test(NAME extract_default_blacklist
     clang -target bpf -fsyntax-only -Werror -Wno-pragma-clang-attribute -x c $d/all.h
     clang -target bpf -fsyntax-only -Werror -Wno-pragma-clang-attribute -x c $d/bl.h
     ${VMSLIM_BIN} verify ${VMSLIM_PROGS_DIR}/execsnoop.bpf.c --header ${VMLINUX_6_18} --slim $d/bl.h")
+
+# every form of including vmlinux.h (angled, from a project header, -include, decoys
+# beside the includers) and clang's own headers: extract and verify use --header
+add_test(NAME extract_include_forms
+  COMMAND sh ${CMAKE_CURRENT_LIST_DIR}/includes.sh ${VMSLIM_BIN} ${VMLINUX_6_18}
+          ${CMAKE_CURRENT_LIST_DIR}/includes ${CMAKE_CURRENT_BINARY_DIR}/extract_includes)
