@@ -199,7 +199,7 @@ int cmd_serve(int argc, char **argv)
 	}
 	if (optind != argc) {
 		cli_unexpected(&a, argv[optind]);
-		cli_usage(&spec, stderr);
+		cli_usage_error(&spec);
 		goto out;
 	}
 	sock = sock_opt ? vms_xstrdup(sock_opt) : vms_serve_default_socket();

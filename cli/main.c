@@ -34,7 +34,8 @@ static void usage(FILE *out)
 	fprintf(out, "usage: vmslim COMMAND [OPTIONS] [ARGS]\n\ncommands:\n");
 	for (size_t i = 0; i < N_COMMANDS; i++)
 		fprintf(out, "  %-8s %s\n", commands[i].name, commands[i].summary);
-	fprintf(out, "\n'vmslim COMMAND --help' describes a command's options.\n");
+	fprintf(out, "\n'vmslim COMMAND --help' describes a command's options;"
+		     " 'vmslim -V' (or any command's -V) prints the version.\n");
 }
 
 /* A command stopped by Ctrl-C, SIGTERM or a closed terminal still stops the daemon it
@@ -91,17 +92,17 @@ int main(int argc, char **argv)
 		usage(stdout);
 		return VMS_EXIT_OK;
 	}
-	if (!strcmp(name, "version") || !strcmp(name, "--version")) {
+	if (!strcmp(name, "version") || !strcmp(name, "--version") || !strcmp(name, "-V")) {
 		printf("vmslim %s\n", VMSLIM_VERSION);
 		return VMS_EXIT_OK;
 	}
 	cmd = find_command(name);
 	if (cmd) {
-		/* getopt names argv[0] in its complaints: "vmslim build: unrecognized..." */
+		/* messages name the command: "vmslim build: ..." */
 		argv[1] = vms_xasprintf("vmslim %s", name);
 		return cmd->run(argc - 1, argv + 1);
 	}
-	fprintf(stderr, "vmslim: unknown command '%s'\n\n", name);
-	usage(stderr);
+	fprintf(stderr, "vmslim: unknown command '%s'\ntry 'vmslim help' for the list of commands\n",
+		name);
 	return VMS_EXIT_USAGE;
 }

@@ -34,10 +34,21 @@ void cli_usage(const struct cli_spec *s, FILE *out)
 	fputs(s->help, out);
 }
 
+/* One line, as clang and bpftool do: the message before it has said what is wrong, and
+ * thirty lines of usage would scroll it away. */
 int cli_usage_error(const struct cli_spec *s)
 {
-	cli_usage(s, stderr);
+	fprintf(stderr, "try 'vmslim %s --help' for more information\n", s->name);
 	return VMS_EXIT_USAGE;
+}
+
+/* -V or --version that the command does not take itself: the version, as every command
+ * answers it (getopt has already complained on stderr, which then goes unheard: it is
+ * called with opterr off for exactly this). */
+static int asked_version(const struct cli_args *a)
+{
+	const char *w = optind > 0 && optind <= a->end ? a->argv[optind - 1] : "";
+	return optopt == 'V' || !strcmp(w, "--version");
 }
 
 void cli_args_init(struct cli_args *a, const struct cli_spec *spec, int argc, char **argv)
@@ -49,8 +60,32 @@ void cli_args_init(struct cli_args *a, const struct cli_spec *spec, int argc, ch
 	optind = 1;
 }
 
+/* getopt's own complaint, made here because its messages are off (see asked_version):
+ * a long option is named by the word itself, a short one by optopt (the word may be a
+ * cluster such as -qx). */
+static void complain(const struct cli_args *a)
+{
+	const char *w = optind > 0 && optind <= a->end ? a->argv[optind - 1] : "";
+	if (!strncmp(w, "--", 2)) {
+		size_t n = strcspn(w + 2, "=");
+		for (const struct option *o = a->spec->longopts; o && o->name; o++)
+			if (strlen(o->name) == n && !strncmp(o->name, w + 2, n)) {
+				cli_error(a->spec->name, "option '--%s' needs an argument", o->name);
+				return;
+			}
+		cli_error(a->spec->name, "unknown option '%.*s'", (int)n + 2, w);
+	} else if (optopt > 0 && optopt < 128 && strchr(a->spec->shortopts, optopt)) {
+		cli_error(a->spec->name, "option '-%c' needs an argument", optopt);
+	} else if (optopt > 0 && optopt < 128) {
+		cli_error(a->spec->name, "unknown option '-%c'", optopt);
+	} else {
+		cli_error(a->spec->name, "unknown option '%s'", w);
+	}
+}
+
 int cli_next(struct cli_args *a)
 {
+	opterr = 0;
 	int c = getopt_long(a->end, a->argv, a->spec->shortopts, a->spec->longopts, NULL);
 	if (c == -1)
 		return CLI_END;
@@ -61,7 +96,13 @@ int cli_next(struct cli_args *a)
 		a->exit = VMS_EXIT_OK;
 		return CLI_EXIT;
 	}
-	if (c == '?' || c == ':') { /* getopt has named the option */
+	if (c == '?' && asked_version(a)) {
+		printf("vmslim %s\n", VMSLIM_VERSION);
+		a->exit = VMS_EXIT_OK;
+		return CLI_EXIT;
+	}
+	if (c == '?' || c == ':') {
+		complain(a);
 		a->exit = cli_usage_error(a->spec);
 		return CLI_EXIT;
 	}

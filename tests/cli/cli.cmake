@@ -8,3 +8,8 @@ add_test(NAME cli_unknown_command COMMAND ${VMSLIM_BIN} no-such-command)
 set_tests_properties(cli_unknown_command PROPERTIES WILL_FAIL TRUE)
 add_test(NAME cli_help_lists_commands
   COMMAND sh -c "${VMSLIM_BIN} help | grep -q extract && ${VMSLIM_BIN} help check | grep -qi usage")
+# -V/--version on every command, one-line errors with a hint for bad flags (issue 15)
+add_test(NAME cli_conventions COMMAND sh ${CMAKE_CURRENT_LIST_DIR}/conventions.sh ${VMSLIM_BIN})
+# cmake --install: vmslim(1) renders and covers every option, bash completion works (issue 15)
+add_test(NAME cli_install
+  COMMAND sh ${CMAKE_CURRENT_LIST_DIR}/install.sh ${CMAKE_BINARY_DIR} ${CMAKE_CURRENT_BINARY_DIR}/install)

@@ -65,7 +65,7 @@ expect 2 "no roots" "$vmslim" extract --header "$H" -o "$out"
 expect 2 "no output" "$vmslim" extract --header "$H" --type outer
 expect 2 "exactly one of" "$vmslim" extract --header "$H" --btf "$btf" --type outer -o "$out"
 expect 2 "exactly one of" "$vmslim" extract --type outer -o "$out"
-expect 2 "usage" "$vmslim" extract --no-such-option
+expect 2 "try 'vmslim extract --help'" "$vmslim" extract --no-such-option
 expect 2 "unexpected argument 'stray.c'" "$vmslim" extract --header "$H" --type outer -o "$out" stray.c
 absent "$out"
 
