@@ -104,8 +104,8 @@ const char *cli_input_name(const char *path);
 /* The object a source compiles to by default: its base name with .c replaced by .o
  * (owned). */
 char *cli_default_object(const char *src);
-/* Directory of the shipped headers (headers/): $VMSLIM_HEADERS, else beside the binary's
- * source tree or install prefix. */
+/* Directory of the shipped headers (headers/): $VMSLIM_HEADERS, else the running binary's
+ * prefix (PREFIX/share/vmslim/headers), else the source tree, else the configured prefix. */
 const char *cli_headers_dir(void);
 
 #endif

@@ -45,6 +45,17 @@ const char *cli_headers_dir(void)
 	const char *env = getenv("VMSLIM_HEADERS");
 	if (env && *env)
 		return env;
+	/* an installed binary (PREFIX/bin/vmslim) uses its own prefix's, wherever a package
+	 * put it; then the source tree's (the build tree's binary), then the configured one */
+	static char *beside;
+	if (!beside) {
+		char *exe = vms_realpath("/proc/self/exe");
+		char *dir = exe ? vms_dirname(exe) : NULL;
+		beside = dir ? vms_xasprintf("%s/../share/vmslim/headers", dir) : vms_xstrdup("");
+		free(exe), free(dir);
+	}
+	if (*beside && access(beside, R_OK) == 0)
+		return beside;
 	if (access(VMSLIM_SOURCE_HEADERS "/vmslim-tcc-prelude.h", R_OK) == 0 ||
 	    access(VMSLIM_SOURCE_HEADERS, R_OK) == 0)
 		return VMSLIM_SOURCE_HEADERS;

@@ -259,8 +259,9 @@ static int snapshot_build(struct vms_tcc_checker *c, const struct vms_tcc_reques
 	return 0;
 }
 
-/* The helper program: the option, $VMSLIM_TCC_HELPER, beside the running program, the
- * build tree's, the installed one — the first that is executable. */
+/* The helper program: the option, $VMSLIM_TCC_HELPER, beside the running program or in
+ * its prefix's libexec/vmslim, the build tree's, the installed one — the first that is
+ * executable. */
 static char *find_helper(const struct vms_tcc_opts *o)
 {
 	if (o->helper)
@@ -273,11 +274,18 @@ static char *find_helper(const struct vms_tcc_opts *o)
 	if (n > 0) {
 		exe[n] = 0;
 		char *dir = vms_dirname(exe);
-		char *p = vms_xasprintf("%s/%s", dir, VMS_TCC_HELPER_NAME);
+		/* beside it (the build tree), then where an install under any prefix puts it
+		 * (PREFIX/bin/vmslim, PREFIX/libexec/vmslim/): packages move the prefix */
+		const char *const rel[] = { "", "/../libexec/vmslim" };
+		for (size_t i = 0; i < sizeof(rel) / sizeof(rel[0]); i++) {
+			char *p = vms_xasprintf("%s%s/%s", dir, rel[i], VMS_TCC_HELPER_NAME);
+			if (access(p, X_OK) == 0) {
+				free(dir);
+				return p;
+			}
+			free(p);
+		}
 		free(dir);
-		if (access(p, X_OK) == 0)
-			return p;
-		free(p);
 	}
 	if (access(VMSLIM_TCC_HELPER_BUILD, X_OK) == 0)
 		return vms_xstrdup(VMSLIM_TCC_HELPER_BUILD);

@@ -13,3 +13,7 @@ add_test(NAME cli_conventions COMMAND sh ${CMAKE_CURRENT_LIST_DIR}/conventions.s
 # cmake --install: vmslim(1) renders and covers every option, bash completion works (issue 15)
 add_test(NAME cli_install
   COMMAND sh ${CMAKE_CURRENT_LIST_DIR}/install.sh ${CMAKE_BINARY_DIR} ${CMAKE_CURRENT_BINARY_DIR}/install)
+# cpack -G DEB: a package that installs and runs (issue 15)
+add_test(NAME cli_package
+  COMMAND sh ${CMAKE_CURRENT_LIST_DIR}/package.sh ${CMAKE_BINARY_DIR} ${CMAKE_CURRENT_BINARY_DIR}/package)
+set_tests_properties(cli_package PROPERTIES SKIP_RETURN_CODE 77 TIMEOUT 600)
