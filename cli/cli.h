@@ -92,7 +92,10 @@ void cli_usage(const struct cli_spec *s, FILE *out);
 /* The usage on stderr; returns VMS_EXIT_USAGE. */
 int cli_usage_error(const struct cli_spec *s);
 
-/* "vmslim CMD: message" on stderr. */
+/* Set by main for commands that report in JSON when asked (-j anywhere on the line). */
+extern int cli_json_allowed;
+
+/* "vmslim CMD: message" on stderr (and the document's "error" in JSON mode). */
 void cli_error(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* Index of the first "--" in argv (argc if none). */
 int cli_options_end(int argc, char **argv);

@@ -7,7 +7,10 @@
 #include <unistd.h>
 
 #include "bench/bench.h"
+#include <json-c/json.h>
+
 #include "cli/cli.h"
+#include "cli/report.h"
 
 static const char help[] =
 	"usage: vmslim bench [PROG.c ...] [--runs N] [--quick] [--json FILE]\n"
@@ -209,11 +212,20 @@ static int report(const struct bench_cmd *b, const struct vms_bench_report *rep)
 	int rc = VMS_EXIT_OK;
 	struct vms_buf buf = { 0 };
 	vms_bench_markdown(rep, b->cmd, &buf);
-	fwrite(buf.data, 1, buf.len, stdout);
-	fflush(stdout);
+	if (!cli_json()) { /* -j: the results go in the document instead of the table */
+		fwrite(buf.data, 1, buf.len, stdout);
+		fflush(stdout);
+	}
 	if (b->md && write_out(b->md, &buf) < 0)
 		rc = VMS_EXIT_FAIL;
 	vms_buf_free(&buf);
+	if (cli_json()) {
+		vms_bench_json(rep, b->cmd, &buf);
+		struct json_object *r = json_tokener_parse(buf.data ? buf.data : "");
+		if (r)
+			json_object_object_add(cli_doc(), "results", r);
+		vms_buf_free(&buf);
+	}
 	if (b->json) {
 		vms_bench_json(rep, b->cmd, &buf);
 		if (write_out(b->json, &buf) < 0)

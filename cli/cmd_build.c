@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "cli/cli.h"
+#include "cli/report.h"
 #include "pch/pch.h"
 #include "bpfobj/bpfobj.h"
 
@@ -132,8 +133,13 @@ static int load_object(const char *obj, int verbose)
 	default:
 		break;
 	}
-	fputs(log ? log : "", stderr);
-	fprintf(stderr, "vmslim build: %s: %s\n", obj, verdict);
+	if (cli_json()) {
+		cli_doc_str("load", verdict);
+		cli_doc_str("verifier_log", log && *log ? log : NULL);
+	} else {
+		fputs(log ? log : "", stderr);
+		fprintf(stderr, "vmslim build: %s: %s\n", obj, verdict);
+	}
 	free(log);
 	return code;
 }
@@ -152,9 +158,15 @@ int cmd_build(int argc, char **argv)
 	struct vms_diags d = { 0 };
 	struct vms_build_result r;
 	rc = vms_build(&o, &r, &d);
-	fputs(r.clang_stderr, stderr);
-	vms_diags_print(stderr, &d);
-	if (verbose)
+	cli_clang_output(stderr, r.clang_stderr);
+	cli_diags(stderr, &d);
+	cli_doc_str("output", rc == 0 ? o.output : NULL);
+	cli_doc_str("path", r.mode);
+	cli_doc_bool("pch_rebuilt", r.pch_rebuilt);
+	cli_doc_num("pch_ms", r.pch_ms);
+	cli_doc_num("compile_ms", r.compile_ms);
+	cli_doc_num("total_ms", r.total_ms);
+	if (verbose && !cli_json())
 		fprintf(stderr,
 			"vmslim build: %s%s\nvmslim build: pch %.1f ms, compile %.1f ms, total %.1f ms\n",
 			r.mode, r.pch_rebuilt ? " [PCH rebuilt]" : "", r.pch_ms, r.compile_ms,

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "cli/cli.h"
+#include "cli/report.h"
 #include "serve/serve.h"
 
 static const char help[] =
@@ -59,7 +60,7 @@ static void print_diags(struct json_object *arr)
 {
 	struct vms_diags d = { 0 };
 	vms_diags_from_json(arr, &d);
-	vms_diags_print(stderr, &d);
+	cli_diags(stderr, &d);
 	vms_diags_free(&d);
 }
 
@@ -209,6 +210,12 @@ static int call(struct client *c, int *printed)
 				  : strerror(-e));
 		return VMS_EXIT_FAIL;
 	}
+	if (cli_json() && !c->req) { /* raw: the reply, inside the document */
+		struct json_object *r = json_tokener_parse(c->reply);
+		json_object_object_add(cli_doc(), "reply", r ? r : json_object_new_string(c->reply));
+		*printed = 1;
+		return VMS_EXIT_OK;
+	}
 	if (c->raw_json || !c->req) {
 		printf("%s\n", c->reply);
 		*printed = 1;
@@ -234,7 +241,12 @@ static const char *print_result(const struct client *c)
 	status = status ? status : "internal";
 	if (json_object_object_get_ex(c->rep, "diagnostics", &v))
 		print_diags(v);
-	if (c->verbose) {
+	cli_doc_str("status", status);
+	static const char *const fields[] = { "backend", "cached", "ms", "total_ms" };
+	for (size_t i = 0; cli_json() && i < sizeof(fields) / sizeof(fields[0]); i++)
+		if (json_object_object_get_ex(c->rep, fields[i], &v))
+			json_object_object_add(cli_doc(), fields[i], json_object_get(v));
+	if (c->verbose && !cli_json()) {
 		const char *cached = member(c->rep, "cached");
 		int hit = cached && strcmp(cached, "false");
 		fprintf(stderr, "vmslim client: %s: %s by %s%s%s, %s ms (%s ms end to end)\n",
@@ -253,7 +265,8 @@ static int check_answer(struct client *c)
 	if (!strcmp(status, "ok"))
 		return VMS_EXIT_OK;
 	if (!strcmp(status, "unsupported")) {
-		fprintf(stderr, "%s: note: " HELP_SPEC_UNSUPPORTED "\n",
+		if (!cli_json())
+			fprintf(stderr, "%s: note: " HELP_SPEC_UNSUPPORTED "\n",
 			c->name ? c->name : cli_input_name(c->prog));
 		return VMS_EXIT_UNSUPPORTED;
 	}
@@ -285,11 +298,16 @@ static int build_answer(struct client *c)
 		cli_error("client", "cannot write %s: %s", c->output, strerror(-e));
 		return VMS_EXIT_FAIL;
 	}
+	cli_doc_str("output", c->output);
 	return VMS_EXIT_OK;
 }
 
 static int stats_answer(struct client *c)
 {
+	if (cli_json()) {
+		json_object_object_add(cli_doc(), "stats", json_object_get(c->rep));
+		return VMS_EXIT_OK;
+	}
 	printf("%s\n", json_object_to_json_string_ext(c->rep, JSON_C_TO_STRING_PRETTY |
 							      JSON_C_TO_STRING_NOSLASHESCAPE));
 	return VMS_EXIT_OK;

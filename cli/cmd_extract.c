@@ -3,7 +3,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <json-c/json.h>
+
 #include "cli/cli.h"
+#include "cli/report.h"
 #include "extract/extract.h"
 
 static const char help[] =
@@ -135,8 +138,25 @@ static int parse(struct extract_cmd *x, int argc, char **argv)
 	return CLI_CONTINUE;
 }
 
+static void stats_to_doc(const struct vms_extract_stats *st)
+{
+	struct json_object *o = json_object_new_object();
+	json_object_object_add(o, "types_kept", json_object_new_int64((int64_t)st->types_kept));
+	json_object_object_add(o, "types_total", json_object_new_int64((int64_t)st->types_total));
+	json_object_object_add(o, "types_opaque", json_object_new_int64((int64_t)st->types_opaque));
+	json_object_object_add(o, "bytes_kept", json_object_new_int64((int64_t)st->bytes_kept));
+	json_object_object_add(o, "bytes_total", json_object_new_int64((int64_t)st->bytes_total));
+	json_object_object_add(o, "total_ms", cli_json_num(st->total_ms));
+	json_object_object_add(o, "parse_ms", cli_json_num(st->parse_ms));
+	json_object_object_add(cli_doc(), "stats", o);
+}
+
 static void print_stats(const struct vms_extract_stats *st)
 {
+	if (cli_json()) {
+		stats_to_doc(st);
+		return;
+	}
 	fprintf(stderr,
 		"types kept: %zu/%zu (+%zu opaque)\nbytes kept: %zu/%zu (%.1f%%, 1/%.0f)\n"
 		"time: %.1f ms (parsing %.1f ms)\n",
@@ -155,7 +175,12 @@ static int run(const struct extract_cmd *x)
 	size_t len = 0;
 	int rc = VMS_EXIT_FAIL;
 	if (vms_extract(&x->o, &text, &len, &st, &d) == 0) {
-		if (!strcmp(x->output, "-")) {
+		if (!strcmp(x->output, "-") && cli_json()) {
+			/* stdout is the document's: the header goes in it */
+			json_object_object_add(cli_doc(), "header",
+					       json_object_new_string_len(text, (int)len));
+			rc = VMS_EXIT_OK;
+		} else if (!strcmp(x->output, "-")) {
 			fwrite(text, 1, len, stdout);
 			rc = fflush(stdout) ? VMS_EXIT_FAIL : VMS_EXIT_OK;
 		} else {
@@ -167,8 +192,10 @@ static int run(const struct extract_cmd *x)
 				rc = VMS_EXIT_OK;
 		}
 	}
-	vms_diags_print(stderr, &d);
-	if (rc == VMS_EXIT_OK && x->stats)
+	cli_diags(stderr, &d);
+	cli_doc_str("output", rc == VMS_EXIT_OK && strcmp(x->output, "-") ? x->output : NULL);
+	/* the stats cost nothing more, and a script reading JSON always wants them */
+	if (rc == VMS_EXIT_OK && (x->stats || cli_json()))
 		print_stats(&st);
 	free(text);
 	vms_diags_free(&d);

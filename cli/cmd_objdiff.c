@@ -1,8 +1,10 @@
 /* vmslim objdiff: the CLI over vms_obj_compare(). */
 #include <stdio.h>
+#include <stdint.h>
 #include <string.h>
 
 #include "cli/cli.h"
+#include "cli/report.h"
 #include "bpfobj/bpfobj.h"
 
 #define STR_(x) #x
@@ -60,13 +62,19 @@ int cmd_objdiff(int argc, char **argv)
 	const char *x = argv[optind], *y = argv[optind + 1];
 	struct vms_diags d = { 0 };
 	int rc = vms_obj_compare(x, y, &d);
+	cli_doc_str("a", x);
+	cli_doc_str("b", y);
 	if (rc < 0) {
-		vms_diags_print(stderr, &d);
+		cli_diags(stderr, &d);
 		vms_diags_free(&d);
 		return VMS_EXIT_USAGE;
 	}
-	size_t n = vms_obj_diffs_trim(&d, VMS_OBJ_DIFFS_SHOWN, verbose);
-	if (!quiet && rc == 0) {
+	size_t n = vms_obj_diffs_trim(&d, cli_json() ? SIZE_MAX : VMS_OBJ_DIFFS_SHOWN, verbose);
+	if (cli_json()) { /* every difference, as a diagnostic; --quiet is for text */
+		cli_diags(stdout, &d);
+		cli_doc_bool("same", rc == 0);
+		cli_doc_int("differences", (long long)n);
+	} else if (!quiet && rc == 0) {
 		printf("%s and %s are the same BPF object\n", x, y);
 	} else if (!quiet) {
 		vms_diags_print(stdout, &d);

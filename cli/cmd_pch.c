@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "cli/cli.h"
+#include "cli/report.h"
 #include "pch/pch.h"
 
 static const char help[] =
@@ -48,6 +49,14 @@ static const struct cli_spec spec = { "pch", help, "o:fvh", opts, "clang flags" 
 
 static void print_verdict(const struct vms_pch_info *info, int verbose)
 {
+	if (cli_json()) {
+		cli_doc_str("pch", info->pch_path);
+		cli_doc_bool("rebuilt", info->rebuilt);
+		cli_doc_str("reason", info->rebuilt ? info->reason : NULL);
+		cli_doc_num(info->rebuilt ? "build_ms" : "check_ms",
+			    info->rebuilt ? info->build_ms : info->check_ms);
+		return;
+	}
 	if (verbose && info->rebuilt)
 		fprintf(stderr, "vmslim pch: built (%s) in %.1f ms\n",
 			info->reason ? info->reason : "?", info->build_ms);
@@ -95,9 +104,9 @@ int cmd_pch(int argc, char **argv)
 		o.flags = (const char *const *)flags.v;
 		rc = vms_pch_ensure(&o, &info, &d);
 		if (info.clang_stderr && *info.clang_stderr && (rc < 0 || verbose))
-			fputs(info.clang_stderr, stderr);
+			cli_clang_output(stderr, info.clang_stderr);
 	}
-	vms_diags_print(stderr, &d);
+	cli_diags(stderr, &d);
 	if (rc == 0)
 		print_verdict(&info, verbose);
 	vms_pch_info_free(&info);

@@ -1,9 +1,11 @@
 /* vmslim verify: the CLI over vms_verify(). */
 #include <stdio.h>
 #include <stdlib.h>
+#include <stdint.h>
 #include <string.h>
 
 #include "cli/cli.h"
+#include "cli/report.h"
 #include "bpfobj/bpfobj.h"
 #include "extract/extract.h"
 
@@ -71,13 +73,23 @@ int cmd_verify(int argc, char **argv)
 	struct vms_diags d = { 0 };
 	int rc = vms_verify(&o, &d);
 	/* only differences are shortened: a failed compile is shown whole */
-	size_t n = rc == 1 ? vms_obj_diffs_trim(&d, VMS_OBJ_DIFFS_SHOWN, verbose) : 0;
-	vms_diags_print(stderr, &d);
+	size_t n = rc == 1 ? vms_obj_diffs_trim(&d, cli_json() ? SIZE_MAX : VMS_OBJ_DIFFS_SHOWN,
+						verbose) : 0;
+	cli_diags(stderr, &d);
 	vms_diags_free(&d);
-	if (rc == 1)
+	cli_doc_str("program", o.program);
+	cli_doc_str("full_header", o.full_header);
+	cli_doc_str("slim_header", o.slim_header);
+	if (rc >= 0) {
+		cli_doc_bool("same", rc == 0);
+		cli_doc_int("differences", (long long)n);
+	}
+	if (cli_json())
+		;
+	else if (rc == 1)
 		fprintf(stderr, "%s: the full and the slim object differ: %zu difference%s\n",
 			o.program, n, n == 1 ? "" : "s");
-	if (rc == 0)
+	else if (rc == 0)
 		printf("%s: same object with %s and %s\n", o.program, o.full_header, o.slim_header);
 	return rc == 0 ? VMS_EXIT_OK : VMS_EXIT_FAIL;
 }

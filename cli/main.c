@@ -5,37 +5,43 @@
 #include <string.h>
 
 #include "cli/cli.h"
+#include "cli/report.h"
 #include "common/common.h"
 
 struct command {
 	const char *name;
 	int (*run)(int argc, char **argv);
 	const char *summary;
+	int no_json; /* cc's words are clang's, lsp's stdout is the protocol, serve answers
+		      * on its socket: -j/--json is not theirs */
 };
 
 static const struct command commands[] = {
-	{ "extract", cmd_extract, "trim a header (vmlinux.h) to what programs or named types use" },
-	{ "verify",  cmd_verify,  "compile a program with the full and the slim header; compare objects" },
-	{ "objdiff", cmd_objdiff, "compare two BPF objects (instructions, relocations, CO-RE records)" },
-	{ "pch",     cmd_pch,     "build a clang precompiled header with a manifest" },
-	{ "build",   cmd_build,   "build a BPF object through a cached, always-fresh PCH" },
-	{ "cc",      cmd_cc,      "drop-in for clang in Makefiles: BPF compiles take the PCH path" },
-	{ "check",   cmd_check,   "type-check BPF C in about a millisecond with the TCC snapshot" },
-	{ "serve",   cmd_serve,   "run the compile-cache daemon on a Unix socket" },
-	{ "client",  cmd_client,  "send check/build/stats requests to a running daemon" },
-	{ "lsp",     cmd_lsp,     "language server over stdio for editors" },
-	{ "bench",   cmd_bench,   "measure every pipeline side by side" },
+	{ "extract", cmd_extract, "trim a header (vmlinux.h) to what programs or named types use", 0 },
+	{ "verify",  cmd_verify,  "compile a program with the full and the slim header; compare objects", 0 },
+	{ "objdiff", cmd_objdiff, "compare two BPF objects (instructions, relocations, CO-RE records)", 0 },
+	{ "pch",     cmd_pch,     "build a clang precompiled header with a manifest", 0 },
+	{ "build",   cmd_build,   "build a BPF object through a cached, always-fresh PCH", 0 },
+	{ "cc",      cmd_cc,      "drop-in for clang in Makefiles: BPF compiles take the PCH path", 1 },
+	{ "check",   cmd_check,   "type-check BPF C in about a millisecond with the TCC snapshot", 0 },
+	{ "serve",   cmd_serve,   "run the compile-cache daemon on a Unix socket", 1 },
+	{ "client",  cmd_client,  "send check/build/stats requests to a running daemon", 0 },
+	{ "lsp",     cmd_lsp,     "language server over stdio for editors", 1 },
+	{ "bench",   cmd_bench,   "measure every pipeline side by side", 0 },
 };
 
 #define N_COMMANDS (sizeof(commands) / sizeof(commands[0]))
 
 static void usage(FILE *out)
 {
-	fprintf(out, "usage: vmslim COMMAND [OPTIONS] [ARGS]\n\ncommands:\n");
+	fprintf(out, "usage: vmslim [-j|--json] [-p|--pretty] COMMAND [OPTIONS] [ARGS]\n\ncommands:\n");
 	for (size_t i = 0; i < N_COMMANDS; i++)
 		fprintf(out, "  %-8s %s\n", commands[i].name, commands[i].summary);
 	fprintf(out, "\n'vmslim COMMAND --help' describes a command's options;"
-		     " 'vmslim -V' (or any command's -V) prints the version.\n");
+		     " 'vmslim -V' (or any command's -V) prints the version.\n"
+		     "-j, --json (before or after COMMAND): the result as one JSON document on\n"
+		     "stdout, same exit codes; -p, --pretty: the same, indented. Not for cc,\n"
+		     "serve and lsp, which speak clang's, the daemon's and LSP's own formats.\n");
 }
 
 /* A command stopped by Ctrl-C, SIGTERM or a closed terminal still stops the daemon it
@@ -70,9 +76,26 @@ static const struct command *find_command(const char *name)
 	return NULL;
 }
 
+/* Leading -j/--json/-p/--pretty, bpftool's global options: taken out of argv. */
+static void take_global_options(int *argc, char **argv)
+{
+	while (*argc > 1) {
+		const char *a = argv[1];
+		if (!strcmp(a, "-j") || !strcmp(a, "--json"))
+			cli_set_format(CLI_JSON);
+		else if (!strcmp(a, "-p") || !strcmp(a, "--pretty"))
+			cli_set_format(CLI_JSON_PRETTY);
+		else
+			return;
+		memmove(argv + 1, argv + 2, sizeof(*argv) * (size_t)(*argc - 1));
+		(*argc)--;
+	}
+}
+
 int main(int argc, char **argv)
 {
 	clean_up_on_signals();
+	take_global_options(&argc, argv);
 	if (argc < 2) {
 		usage(stderr);
 		return VMS_EXIT_USAGE;
@@ -98,9 +121,19 @@ int main(int argc, char **argv)
 	}
 	cmd = find_command(name);
 	if (cmd) {
+		if (cmd->no_json && cli_json()) {
+			cli_error(name, "-j/--json is not for %s (%s)", name,
+				  !strcmp(name, "cc") ? "its output is clang's" :
+				  !strcmp(name, "lsp") ? "its stdout is the LSP stream" :
+				  "it answers on its socket");
+			return VMS_EXIT_USAGE;
+		}
+		cli_json_allowed = !cmd->no_json;
 		/* messages name the command: "vmslim build: ..." */
 		argv[1] = vms_xasprintf("vmslim %s", name);
-		return cmd->run(argc - 1, argv + 1);
+		int rc = cmd->run(argc - 1, argv + 1);
+		cli_report_finish(name, rc);
+		return rc;
 	}
 	fprintf(stderr, "vmslim: unknown command '%s'\ntry 'vmslim help' for the list of commands\n",
 		name);

@@ -10,15 +10,22 @@
 #include <string.h>
 
 #include "cli/cli.h"
+#include "cli/report.h"
+
+int cli_json_allowed;
 
 void cli_error(const char *cmd, const char *fmt, ...)
 {
 	va_list ap;
-	fprintf(stderr, "vmslim %s: ", cmd);
+	char *msg;
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
+	if (vasprintf(&msg, fmt, ap) < 0)
+		msg = NULL;
 	va_end(ap);
-	fputc('\n', stderr);
+	fprintf(stderr, "vmslim %s: %s\n", cmd, msg ? msg : fmt);
+	if (msg)
+		cli_doc_error(msg);
+	free(msg);
 }
 
 int cli_options_end(int argc, char **argv)
@@ -49,6 +56,22 @@ static int asked_version(const struct cli_args *a)
 {
 	const char *w = optind > 0 && optind <= a->end ? a->argv[optind - 1] : "";
 	return optopt == 'V' || !strcmp(w, "--version");
+}
+
+/* -j/--json or -p/--pretty that the command does not take itself (serve's -j is its jobs,
+ * bench's --json its results file): the output format, wherever it stands. */
+static int took_format(const struct cli_args *a)
+{
+	const char *w = optind > 0 && optind <= a->end ? a->argv[optind - 1] : "";
+	if (!cli_json_allowed)
+		return 0;
+	if (optopt == 'j' || !strcmp(w, "--json"))
+		cli_set_format(CLI_JSON);
+	else if (optopt == 'p' || !strcmp(w, "--pretty"))
+		cli_set_format(CLI_JSON_PRETTY);
+	else
+		return 0;
+	return 1;
 }
 
 void cli_args_init(struct cli_args *a, const struct cli_spec *spec, int argc, char **argv)
@@ -86,17 +109,22 @@ static void complain(const struct cli_args *a)
 int cli_next(struct cli_args *a)
 {
 	opterr = 0;
-	int c = getopt_long(a->end, a->argv, a->spec->shortopts, a->spec->longopts, NULL);
+	int c;
+	do {
+		c = getopt_long(a->end, a->argv, a->spec->shortopts, a->spec->longopts, NULL);
+	} while (c == '?' && took_format(a));
 	if (c == -1)
 		return CLI_END;
 	a->opt = c;
 	a->arg = optarg;
 	if (c == 'h') {
+		cli_format_text();
 		cli_usage(a->spec, stdout);
 		a->exit = VMS_EXIT_OK;
 		return CLI_EXIT;
 	}
 	if (c == '?' && asked_version(a)) {
+		cli_format_text();
 		printf("vmslim %s\n", VMSLIM_VERSION);
 		a->exit = VMS_EXIT_OK;
 		return CLI_EXIT;

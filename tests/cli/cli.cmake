@@ -17,3 +17,9 @@ add_test(NAME cli_install
 add_test(NAME cli_package
   COMMAND sh ${CMAKE_CURRENT_LIST_DIR}/package.sh ${CMAKE_BINARY_DIR} ${CMAKE_CURRENT_BINARY_DIR}/package)
 set_tests_properties(cli_package PROPERTIES SKIP_RETURN_CODE 77 TIMEOUT 600)
+# -j/--json and -p/--pretty on every command that reports, field by field (issue 15)
+find_package(Python3 REQUIRED COMPONENTS Interpreter)
+add_test(NAME cli_json
+  COMMAND ${Python3_EXECUTABLE} ${CMAKE_CURRENT_LIST_DIR}/test_json.py ${VMSLIM_BIN}
+          ${CMAKE_BINARY_DIR}/vmlinux/6.18.44 ${CMAKE_CURRENT_BINARY_DIR}/json)
+set_tests_properties(cli_json PROPERTIES SKIP_RETURN_CODE 77 TIMEOUT 600)
