@@ -13,7 +13,7 @@ packages=(
   libxxhash-dev libjson-c-dev
   clangd python3
   librsvg2-bin
-  neovim nodejs npm
+  neovim nodejs npm emacs-nox elpa-eglot
 )
 
 missing=()
