@@ -27,6 +27,7 @@ static const struct command commands[] = {
 	{ "serve",   cmd_serve,   "run the compile-cache daemon on a Unix socket", 1 },
 	{ "client",  cmd_client,  "send check/build/stats requests to a running daemon", 0 },
 	{ "lsp",     cmd_lsp,     "language server over stdio for editors", 1 },
+	{ "cache",   cmd_cache,   "cache statistics, size bound, clearing (like ccache -s/-M/-C)", 0 },
 	{ "bench",   cmd_bench,   "measure every pipeline side by side", 0 },
 };
 

@@ -122,6 +122,25 @@ static const char *path_opt(const char *a, const char **joined)
 	return NULL;
 }
 
+void pch_split_search_flags(const struct vms_argv *flags, struct vms_argv *search,
+			    struct vms_argv *rest)
+{
+	static const char *const apart[] = { "-iquote", "-isystem", "-idirafter" };
+	for (size_t i = 0; i < flags->n; i++) {
+		const char *a = flags->v[i];
+		int two = 0, is_search = !strncmp(a, "-I", 2);
+		for (size_t k = 0; !is_search && k < sizeof(apart) / sizeof(apart[0]); k++)
+			if (!strcmp(a, apart[k]) && i + 1 < flags->n)
+				is_search = two = 1;
+		struct vms_argv *to = is_search ? search : rest;
+		if (to)
+			vms_argv_push(to, a);
+		if (two && to)
+			vms_argv_push(to, flags->v[i + 1]);
+		i += (size_t)two;
+	}
+}
+
 void vms_flags_normalize(const char *const *flags, struct vms_argv *out)
 {
 	memset(out, 0, sizeof(*out));

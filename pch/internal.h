@@ -25,6 +25,11 @@ int pch_ensure_locked(const struct vms_pch_opts *o, const struct vms_compiler *c
 
 /* Does option `a` (e.g. "-o") take the next argument as its value? */
 int pch_opt_takes_arg(const char *a);
+/* Splits normalized flags (vms_flags_normalize) into the include search directories
+ * (-I, -iquote, -isystem, -idirafter with their values) and everything else; either
+ * output may be NULL. */
+void pch_split_search_flags(const struct vms_argv *flags, struct vms_argv *search,
+			    struct vms_argv *rest);
 /* Absolute version of a path relative to cwd (owned). */
 char *pch_abspath(const char *p);
 /* Percent-encodes bytes <= ' ', '%' and >= 0x7f so that any string fits a manifest line. */

@@ -30,6 +30,7 @@
  * The PCH is built with -fno-pch-timestamp: clang then no longer rejects a PCH because
  * the header was merely touched (`make` does that), which the content hashes cover. */
 #include "pch/internal.h"
+#include "common/cachedir.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -270,6 +271,8 @@ struct want {
 	const struct vms_compiler *cc;
 	char *header;			/* absolute */
 	struct vms_argv flags;		/* normalized */
+	struct vms_argv search;		/* of those, the include search directories */
+	struct vms_argv rest;		/* and the others */
 	int gmodules;
 	char *pch, *manifest, *lock;
 	const struct vms_pch_seal *seal_in;
@@ -327,6 +330,22 @@ static int check_pch_bytes(const struct want *w, const struct manifest *m,
 	return ok;
 }
 
+/* The PCH's flags serve this compile. Include directories matter only to a header that
+ * includes something: one that includes nothing (vmlinux.h; the manifest's dependency
+ * list holds the header alone) reads the same bytes whatever the search path, and clang
+ * validates no search path of a PCH outside modules. So projects that build the same
+ * header from many folders, each with its own -I, share one PCH. */
+static int flags_match(const struct manifest *m, const struct want *w)
+{
+	if (m->files.n > 1)
+		return argv_equal(&m->flags, &w->flags);
+	struct vms_argv rest = { 0 };
+	pch_split_search_flags(&m->flags, NULL, &rest);
+	int same = argv_equal(&rest, &w->rest);
+	vms_argv_free(&rest);
+	return same;
+}
+
 /* 1 fresh, 0 stale (*why owned). Fresh: info->seal, ->hashed and ->inputs describe it. */
 static int check_fresh(const struct want *w, struct vms_pch_info *info, char **why)
 {
@@ -352,7 +371,7 @@ static int check_fresh(const struct want *w, struct vms_pch_info *info, char **w
 		*why = vms_xstrdup("-gmodules setting changed");
 		goto out;
 	}
-	if (!argv_equal(&m.flags, &w->flags)) {
+	if (!flags_match(&m, w)) {
 		*why = vms_xstrdup("flags changed");
 		goto out;
 	}
@@ -640,6 +659,55 @@ static int lock_fd(int fd, int op)
 	return 0;
 }
 
+/* The cache directory of a PCH: a hash of what makes it (format, compiler, header path,
+ * -gmodules, flags). Without the include search directories first (with_search 0): see
+ * flags_match(). */
+static char *pch_key_dir(const char *cache, const struct want *w, int with_search)
+{
+	struct vms_hasher *h = vms_hasher_new();
+	char fmt[16];
+	snprintf(fmt, sizeof(fmt), "%d", VMS_PCH_FORMAT);
+	vms_hasher_update_str(h, "vmslim-pch");
+	vms_hasher_update_str(h, fmt);
+	vms_hasher_update_str(h, w->cc->id_hex);
+	vms_hasher_update_str(h, w->header);
+	vms_hasher_update_str(h, w->gmodules ? "gmodules" : "g");
+	const struct vms_argv *f = with_search ? &w->flags : &w->rest;
+	vms_hasher_update_str(h, with_search ? "search" : "no-search");
+	for (size_t i = 0; i < f->n; i++)
+		vms_hasher_update_str(h, f->v[i]);
+	char key[33];
+	hex(vms_hasher_digest(h), key);
+	vms_hasher_free(h);
+	return vms_xasprintf("%s/pch/%s", cache, key);
+}
+
+/* Does the PCH at the search-free key belong to a header that includes other files, built
+ * with other include directories than these? Then this compile takes the key that holds
+ * its directories too, and the two never rebuild each other's PCH by turns. */
+static int search_matters(const char *manifest, const struct want *w)
+{
+	char *text, *why = NULL;
+	size_t len;
+	if (vms_read_file(manifest, &text, &len) < 0)
+		return 0;
+	struct manifest m;
+	int rc = manifest_parse(text, len, &m, &why);
+	free(text);
+	free(why);
+	if (rc < 0)
+		return 0;
+	int matters = 0;
+	if (m.files.n > 1) {
+		struct vms_argv search = { 0 };
+		pch_split_search_flags(&m.flags, &search, NULL);
+		matters = !argv_equal(&search, &w->search);
+		vms_argv_free(&search);
+	}
+	manifest_free(&m);
+	return matters;
+}
+
 int pch_ensure_locked(const struct vms_pch_opts *o, const struct vms_compiler *cc,
 		      struct vms_pch_info *info, struct vms_diags *d)
 {
@@ -649,7 +717,9 @@ int pch_ensure_locked(const struct vms_pch_opts *o, const struct vms_compiler *c
 			  .no_crash_diagnostics = o->no_crash_diagnostics };
 	w.header = pch_abspath(o->header);
 	vms_flags_normalize(o->flags, &w.flags);
-	int rc = 0, fd = -1;
+	pch_split_search_flags(&w.flags, &w.search, &w.rest);
+	int rc = 0, fd = -1, built = 0;
+	char *cache_dir = NULL; /* the shared cache's, for its counters and bound; NULL with -o */
 
 	if (access(w.header, R_OK) < 0) {
 		rc = -errno;
@@ -660,21 +730,14 @@ int pch_ensure_locked(const struct vms_pch_opts *o, const struct vms_compiler *c
 		w.pch = pch_abspath(o->out);
 	} else {
 		char *cache = o->cache_dir ? vms_xstrdup(o->cache_dir) : vms_cache_dir_default();
-		struct vms_hasher *h = vms_hasher_new();
-		char fmt[16];
-		snprintf(fmt, sizeof(fmt), "%d", VMS_PCH_FORMAT);
-		vms_hasher_update_str(h, "vmslim-pch");
-		vms_hasher_update_str(h, fmt);
-		vms_hasher_update_str(h, cc->id_hex);
-		vms_hasher_update_str(h, w.header);
-		vms_hasher_update_str(h, w.gmodules ? "gmodules" : "g");
-		for (size_t i = 0; i < w.flags.n; i++)
-			vms_hasher_update_str(h, w.flags.v[i]);
-		char key[33];
-		hex(vms_hasher_digest(h), key);
-		vms_hasher_free(h);
-		char *dir = vms_xasprintf("%s/pch/%s", cache, key);
-		free(cache);
+		char *dir = pch_key_dir(cache, &w, 0);
+		char *peek = vms_xasprintf("%s/%s.pch.manifest", dir, vms_basename(w.header));
+		if (search_matters(peek, &w)) {
+			free(dir);
+			dir = pch_key_dir(cache, &w, 1);
+		}
+		free(peek);
+		cache_dir = cache;
 		rc = vms_mkdir_p(dir, 0755);
 		if (rc < 0) {
 			vms_diag_add(d, VMS_ERROR, dir, 0, 0, "cannot create the cache directory: %s",
@@ -730,6 +793,7 @@ int pch_ensure_locked(const struct vms_pch_opts *o, const struct vms_compiler *c
 				free(why);
 			why = NULL;
 			rc = build_pch(&w, info, d);
+			built |= rc == 0;
 			force = 0;
 			if (rc < 0 && rc != -EAGAIN) {
 				free(why2);
@@ -742,13 +806,25 @@ int pch_ensure_locked(const struct vms_pch_opts *o, const struct vms_compiler *c
 			goto out;
 	}
 	rc = 0;
+	if (cache_dir) {
+		/* the lock's mtime is the entry's last use (the PCH's own is in its seal) */
+		futimens(fd, NULL);
+		vms_cache_count(cache_dir, "pch", built ? "miss" : "hit");
+		/* a new PCH may take the cache past its bound: out go the least recently used,
+		 * never this one (we hold its lock) */
+		if (built)
+			vms_cache_trim(cache_dir, 0);
+	}
 out:
+	free(cache_dir);
 	if (rc < 0 && fd >= 0) {
 		close(fd);
 		fd = -1;
 	}
 	free(w.header);
 	vms_argv_free(&w.flags);
+	vms_argv_free(&w.search);
+	vms_argv_free(&w.rest);
 	free(w.pch), free(w.manifest), free(w.lock);
 	return rc < 0 ? rc : fd;
 }

@@ -13,7 +13,7 @@ echo "$version" | grep -Eq '^vmslim [0-9]+\.[0-9]+\.[0-9]+$' || no "version line
 [ "$("$vmslim" -V)" = "$version" ] || no "vmslim -V"
 [ "$("$vmslim" version)" = "$version" ] || no "vmslim version"
 
-for cmd in extract verify objdiff pch build check serve client lsp bench; do
+for cmd in extract verify objdiff pch build check serve client lsp bench cache; do
 	for v in -V --version; do
 		out=$("$vmslim" $cmd $v 2>&1)
 		[ $? -eq 0 ] && [ "$out" = "$version" ] || no "$cmd $v: '$out'"

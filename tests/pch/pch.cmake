@@ -99,3 +99,10 @@ add_test(NAME pch_sandbox
   COMMAND test_seal sandbox ${PCH_CLANG} ${VMLINUX_6_18} ${pch_fixtures} ${pch_out}/sandbox)
 set_tests_properties(pch_seal pch_audit pch_sandbox PROPERTIES LABELS pch
   ENVIRONMENT "${pch_env}" SKIP_RETURN_CODE 77)
+
+# pch_cache: one PCH per header and flag set from many folders, the size bound under a
+# flood of -D sets, `vmslim cache` (issue 12)
+add_test(NAME pch_cache
+  COMMAND sh ${CMAKE_CURRENT_LIST_DIR}/cache.sh ${VMSLIM_BIN} ${CMAKE_BINARY_DIR}/vmlinux/6.18.44
+          ${VMSLIM_PROGS_DIR} ${CMAKE_CURRENT_BINARY_DIR}/cache)
+set_tests_properties(pch_cache PROPERTIES LABELS pch SKIP_RETURN_CODE 77 TIMEOUT 900)
