@@ -5,7 +5,9 @@
  * (once for its name, once for its definition) and the walk is linear in the graph.
  * SOFT is "full unless blacklisted": a blacklisted record reached through a pointer stays
  * an opaque `struct X;`. A blacklisted record needed by value cannot be opaque, so it is
- * kept, with a note saying who needed it. */
+ * kept, with a note saying who needed it. Which edges are SOFT, so that the slim header
+ * keeps complete what clang's BTF emits complete (the pointees of a struct_ops variable's
+ * prototypes, array elements), is decided where the edges are made: typewalk.c. */
 #include <fnmatch.h>
 #include <stdlib.h>
 #include <string.h>

@@ -4,8 +4,10 @@
  * header said (no pretty-printer can drift). An edge says how much of another declaration
  * the chunk needs, in the manner of libbpf's btf_dump.c strong and weak links:
  *   - a by-value member, an array element or an enum type needs the FULL definition;
- *   - a pointer target, or a type in a function prototype, needs only a NAME: a record is
- *     then emitted as an opaque `struct X;`;
+ *   - a member's pointer target needs only a NAME: a record is then emitted as an opaque
+ *     `struct X;`;
+ *   - a prototype's parameters and results, and an array's elements, are SOFT, pointer
+ *     targets included: clang's BTF emits them complete (the rule is in typewalk.c);
  *   - a typedef is needed as strongly as its users need it (NEED_FOLLOW): `typedef struct x
  *     x_t;` needs struct x in full only if someone holds an x_t by value.
  * Types are read from clang's type objects rather than from TypeRef cursors, because only
@@ -272,7 +274,7 @@ static void chunk_edges(struct graph *g, CXFile header, uint32_t idx, const stru
 			size_t n)
 {
 	struct edge_ctx x = {
-		.tw = { .g = g, .header = header, .ptr_need = NEED_NAME },
+		.tw = { .g = g, .header = header, .ptr_need = NEED_NAME, .btf_need = NEED_SOFT },
 		.ch = &g->chunks[idx], .g = g, .header = header, .self = idx,
 	};
 	for (size_t i = 0; i < n; i++) {

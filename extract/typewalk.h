@@ -8,7 +8,11 @@
 struct typewalk {
 	const struct graph *g;
 	CXFile header;
-	uint8_t ptr_need;	/* need for pointer targets and prototype types */
+	uint8_t ptr_need;	/* need for pointer targets in a member's type */
+	uint8_t btf_need;	/* need for what clang's BTF emits in full: pointer targets
+				 * and parameters inside prototypes and array elements, and
+				 * everything of a walk that starts in full context */
+	int start_full;		/* the walk starts in full context (a program's own types) */
 	void (*add)(struct typewalk *tw, int64_t chunk, uint8_t need);
 };
 

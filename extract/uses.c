@@ -83,6 +83,10 @@ static enum CXChildVisitResult top_visitor(CXCursor c, CXCursor parent, CXClient
 		return CXChildVisit_Continue;
 	x->system = clang_Location_isInSystemHeader(clang_getCursorLocation(c));
 	x->tw.ptr_need = x->system ? NEED_NAME : NEED_SOFT;
+	/* the program's own types are what clang's BTF starts from: pointers followed,
+	 * typedefs seen through (typewalk.c) */
+	x->tw.btf_need = x->tw.ptr_need;
+	x->tw.start_full = !x->system;
 	/* the top-level declaration itself, then everything under it */
 	use_visitor(c, parent, data);
 	clang_visitChildren(c, use_visitor, data);
