@@ -533,6 +533,80 @@ static void compare_btf(struct cmp *c)
 	btf_render_items_free(vb, nb);
 }
 
+/* Named structs and unions, complete or forward-declared. The items above see a type only
+ * one level deep (what a map or a global function shows); but clang emits complete every
+ * struct it reaches in a prototype or a global's type, however deep, and a slim header
+ * that left one opaque changes the .BTF the kernel is given. So every named record is
+ * compared by presence and completeness (its layout, when complete on both sides, matters
+ * through the items and CO-RE records already compared). */
+struct named {
+	char *key;	/* "struct sk_buff" */
+	int complete;
+	uint32_t size;
+};
+
+static int named_cmp(const void *x, const void *y)
+{
+	return strcmp(((const struct named *)x)->key, ((const struct named *)y)->key);
+}
+
+static struct named *named_records(const struct btf *btf, size_t *n)
+{
+	*n = 0;
+	uint32_t count = btf__type_cnt(btf);
+	struct named *v = vms_xcalloc(count ? count : 1, sizeof(*v));
+	for (uint32_t id = 1; id < count; id++) {
+		const struct btf_type *t = btf__type_by_id(btf, id);
+		int is_fwd = btf_is_fwd(t), is_union = is_fwd ? btf_kflag(t) : btf_is_union(t);
+		if (!t || !t->name_off || !(is_fwd || btf_is_struct(t) || btf_is_union(t)))
+			continue;
+		v[*n].key = vms_xasprintf("%s %s", is_union ? "union" : "struct",
+					  btf_render_str(btf, t->name_off));
+		v[*n].complete = !is_fwd;
+		v[*n].size = is_fwd ? 0 : t->size;
+		(*n)++;
+	}
+	qsort(v, *n, sizeof(*v), named_cmp);
+	/* a name may come twice (a forward declaration and the definition): keep the
+	 * definition, as BTF's readers resolve it */
+	size_t w = 0;
+	for (size_t i = 0; i < *n; i++) {
+		if (w && !strcmp(v[w - 1].key, v[i].key)) {
+			if (v[i].complete && !v[w - 1].complete)
+				v[w - 1].complete = 1, v[w - 1].size = v[i].size;
+			free(v[i].key);
+			continue;
+		}
+		v[w++] = v[i];
+	}
+	*n = w;
+	return v;
+}
+
+static void compare_named_records(struct cmp *c)
+{
+	size_t na, nb, i = 0, j = 0;
+	struct named *va = named_records(c->a->btf, &na), *vb = named_records(c->b->btf, &nb);
+	while (i < na || j < nb) {
+		int r = i == na ? 1 : j == nb ? -1 : strcmp(va[i].key, vb[j].key);
+		if (r < 0)
+			differ(c, ".BTF: %s is in %s only", va[i].key, c->a->label);
+		else if (r > 0)
+			differ(c, ".BTF: %s is in %s only", vb[j].key, c->b->label);
+		else if (va[i].complete != vb[j].complete)
+			differ(c, ".BTF: %s: %s (%s) vs %s (%s)", va[i].key,
+			       va[i].complete ? "complete" : "forward declaration", c->a->label,
+			       vb[j].complete ? "complete" : "forward declaration", c->b->label);
+		i += r <= 0;
+		j += r >= 0;
+	}
+	for (size_t k = 0; k < na; k++)
+		free(va[k].key);
+	for (size_t k = 0; k < nb; k++)
+		free(vb[k].key);
+	free(va), free(vb);
+}
+
 /* How an object is named in messages: its file name without ".o" ("full" and "slim"
  * for verify's full.o and slim.o); when both have the same name, the shortest ends of
  * the paths that tell them apart ("k618/prog.o" and "k61/prog.o"). */
@@ -585,8 +659,10 @@ int vms_obj_compare(const char *a_path, const char *b_path, struct vms_diags *d)
 		differ(&c, ".BTF.ext is in %s only", (a.ext ? &a : &b)->label);
 	compare_funcs(&c);
 	compare_cores(&c);
-	if (a.btf && b.btf)
+	if (a.btf && b.btf) {
 		compare_btf(&c);
+		compare_named_records(&c);
+	}
 	ret = c.ndiff ? 1 : 0;
 out:
 	free((char *)a.label);
