@@ -12,6 +12,8 @@
 struct vms_tcc_checker;
 
 /* One program under test, with everything prepared for it. */
+struct vms_exact;
+
 struct bprog {
 	char *path;		/* as given, absolute */
 	char *name;		/* base name */
@@ -28,6 +30,8 @@ struct bprog {
 	char *pch_slim, *gm_pch_slim;	/* hand-made PCHs of the slim header (or NULL) */
 	char *pch_slim_err, *gm_pch_slim_err;	/* why a PCH could not be built */
 	struct vms_tcc_checker *checker_slim;
+	struct vms_exact *exact[2];	/* check --exact's checkers, full and slim header: made
+					 * by the first (warm-up) sample, reparsed by the others */
 	/* its daemon (`vmslim serve` with the slim header) */
 	pid_t serve_pid;
 	char *serve_socket;

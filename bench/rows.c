@@ -15,6 +15,7 @@
  *
  * What the rows rely on (the hand-made PCHs, the checkers, the daemons) is prepared in
  * setup.c. */
+#include "exact/exact.h"
 #include "bench/internal.h"
 
 #include <errno.h>
@@ -307,6 +308,34 @@ static void row_snapshot(struct bctx *c, struct bprog *p, const struct brow_def 
 	vms_tcc_result_free(&r);
 }
 
+/* check --exact: libclang with a precompiled preamble (exact/), the program's own checker
+ * kept across samples, so the warm-up builds the preamble and the measured samples are
+ * what an edit costs (the same text each time: libclang reparses it all the same). */
+static void row_exact(struct bctx *c, struct bprog *p, const struct brow_def *def,
+		      struct bsample *s)
+{
+	int k = def->arg == HDR_SLIM;
+	struct vms_diags d = { 0 };
+	if (!p->exact[k]) {
+		const char *inc[] = { k ? p->slim_dir : c->full_dir };
+		const char *flags[] = { "-D__TARGET_ARCH_x86" };
+		struct vms_exact_opts xo = { .include_dirs = inc, .n_inc = 1, .flags = flags,
+					     .n_flags = 1, .src_dir = p->dir };
+		if (vms_exact_new(&xo, p->staged, &p->exact[k], &d) < 0) {
+			set_state(s, VMS_BENCH_FAILED, "vms_exact_new: %s", d.n ? d.v[0].msg : "?");
+			vms_diags_free(&d);
+			return;
+		}
+	}
+	double t0 = vms_now_ms();
+	int rc = vms_exact_check(p->exact[k], p->source, p->len, &d);
+	s->ms = vms_now_ms() - t0;
+	if (rc < 0 || vms_diags_count(&d, VMS_ERROR))
+		set_state(s, VMS_BENCH_FAILED, "check --exact: %s",
+			  d.n ? d.v[0].msg : "libclang failed");
+	vms_diags_free(&d);
+}
+
 /* ---- build ---------------------------------------------------------------------- */
 
 static void row_clang_build(struct bctx *c, struct bprog *p, const struct brow_def *def,
@@ -585,6 +614,10 @@ const struct brow_def vms_bench_rows[] = {
 	  "vms_tcc_check()", 0, row_snapshot, HDR_FULL },
 	{ "check.snapshot_slim", "check", "TCC snapshot checker, slim header",
 	  "vms_tcc_check()", 0, row_snapshot, HDR_SLIM },
+	{ "check.exact_full", "check", "vmslim check --exact (libclang preamble, warm), full header",
+	  "vms_exact_check() after a first parse", 0, row_exact, HDR_FULL },
+	{ "check.exact_slim", "check", "vmslim check --exact (libclang preamble, warm), slim header",
+	  "vms_exact_check() after a first parse", 0, row_exact, HDR_SLIM },
 	{ "check.daemon_miss", "check", "daemon check, new source (vmslim serve), slim header",
 	  "vms_client_call() to vmslim serve", 0, row_daemon, 2 },
 

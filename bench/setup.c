@@ -1,6 +1,7 @@
 /* Preparing what the rows rely on and tearing it down: the hand-made PCHs, the TCC
  * snapshot checkers, one `vmslim serve` per program; and comparing a row's object with the
  * reference build's. Nothing here is timed as a row. */
+#include "exact/exact.h"
 #include "bench/internal.h"
 
 #include <errno.h>
@@ -251,6 +252,11 @@ void bench_teardown(struct bctx *c)
 	for (size_t i = 0; i < c->n_progs; i++) {
 		vms_tcc_checker_free(c->progs[i].checker_slim);
 		c->progs[i].checker_slim = NULL;
+		for (int k = 0; k < 2; k++) {
+			if (c->progs[i].exact[k])
+				vms_exact_free(c->progs[i].exact[k]);
+			c->progs[i].exact[k] = NULL;
+		}
 	}
 	for (size_t i = 0; i < c->n_progs; i++) {
 		char *why;

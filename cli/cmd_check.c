@@ -1,4 +1,5 @@
-/* vmslim check: type-check a BPF C program with the TCC snapshot checker. */
+/* vmslim check: type-check a BPF C program with the TCC snapshot checker, or (--exact)
+ * with clang's own diagnostics through libclang and a precompiled preamble. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -6,24 +7,37 @@
 
 #include "bench/bench.h"
 #include "cli/cli.h"
+#include "cli/report.h"
 #include "common/common.h"
+#include "exact/exact.h"
 #include "tccarena/tccarena.h"
 
 static const char help[] =
 	"usage: vmslim check [OPTIONS] PROG.c\n"
+	"       vmslim check --exact [OPTIONS] PROG.c...\n"
 	"\n"
 	"Type-checks BPF C in about a millisecond: TCC parses the program's preamble (its\n"
 	"leading #include/#define lines: vmlinux.h, libbpf's headers) once in a snapshot\n"
 	"process, and each check forks from there. Diagnostics are gcc-style\n"
 	"(file:line: error: message) on stderr.\n"
 	"\n"
+	"With --exact, clang itself judges each program (libclang, in this process): every\n"
+	"diagnostic clang gives, warnings and notes included, as file:line:col: on stderr.\n"
+	"clang parses the preamble once into a precompiled preamble (about half a second\n"
+	"with the full vmlinux.h); each --repeat reparses the text against it, as an\n"
+	"editor's edit does. An implicit function declaration is an error, as in the fast\n"
+	"checker (clang 16+ and the BPF backend reject it).\n"
+	"\n"
 	"options:\n"
 	"  -I DIR            add DIR to the include path\n"
 	"  -D NAME[=VALUE]   define a macro (e.g. -D__TARGET_ARCH_x86)\n"
 	"  --header H        use H wherever the program includes vmlinux.h\n"
 	"  -W, --warnings    also show TCC's warnings in the program\n"
+	"  --exact           clang's diagnostics (libclang) instead of the fast checker's;\n"
+	"                    --mode, --confine and the limits do not apply\n"
 	"  --repeat N        check N times (benchmarks; the snapshot is built first)\n"
 	"  --stats           print per-check latency (median, p90) and snapshot figures\n"
+	"                    (--exact: the preamble build, per reparse, VmRSS and VmHWM)\n"
 	"  --interval MS     with --repeat: pause MS between checks, as an editor does\n"
 	"                    between keystrokes (the snapshot forks its next child then)\n"
 	"  --mode M          snapshot (default); arena or libc: no snapshot, a fresh TCC\n"
@@ -38,14 +52,17 @@ static const char help[] =
 	"\n"
 	"exit status:\n"
 	"  0  no errors\n"
-	"  1  errors found (or the check could not run)\n"
+	"  1  errors found (or the check could not run: with --exact, no libclang)\n"
 	"  2  usage error\n"
 	"  3  unsupported: the program uses something the fast checker cannot judge (BPF\n"
 	"     inline asm, C23 enum base types, size-dependent static assertions); this is\n"
 	"     not an error in the program - check it with clang\n"
-	"  4  the fast checker gave up on this input (crash, time or memory limit)\n";
+	"  4  the fast checker gave up on this input (crash, time or memory limit);\n"
+	"     with --exact: libclang could not parse it\n"
+	"With --exact and several programs, the highest status of any of them.\n";
 
-enum { O_HEADER = 256, O_REPEAT, O_STATS, O_MODE, O_TIME, O_MEM, O_CONFINE, O_HDRDIR, O_INTERVAL };
+enum { O_HEADER = 256, O_REPEAT, O_STATS, O_MODE, O_TIME, O_MEM, O_CONFINE, O_HDRDIR, O_INTERVAL,
+       O_EXACT };
 static const struct option opts[] = {
 	{ "header", required_argument, NULL, O_HEADER },
 	{ "warnings", no_argument, NULL, 'W' },
@@ -57,6 +74,7 @@ static const struct option opts[] = {
 	{ "mem-limit", required_argument, NULL, O_MEM },
 	{ "confine", no_argument, NULL, O_CONFINE },
 	{ "headers-dir", required_argument, NULL, O_HDRDIR },
+	{ "exact", no_argument, NULL, O_EXACT },
 	CLI_OPT_HELP,
 	{ 0 },
 };
@@ -73,8 +91,10 @@ struct check_cmd {
 	const char *mode_name;		/* as given; mode once known */
 	enum check_mode mode;
 	long repeat, interval_ms;
-	int stats;
+	int stats, exact;
 	const char *path;
+	char **paths;			/* --exact: every program given */
+	int npaths;
 	struct vms_tcc_request req;
 	struct vms_tcc_checker *ck;	/* M_SNAPSHOT */
 	double build_ms;		/* the snapshot's, when built up front */
@@ -91,6 +111,7 @@ static int take_option(struct check_cmd *k, struct cli_args *a)
 	case 'W': k->o.warnings = 1; break;
 	case O_HEADER: k->o.vmlinux_header = a->arg; break;
 	case O_STATS: k->stats = 1; break;
+	case O_EXACT: k->exact = 1; break;
 	case O_CONFINE: k->o.confine = 1; break;
 	case O_HDRDIR: k->o.headers_dir = a->arg; break;
 	case O_MODE: k->mode_name = a->arg; break;
@@ -128,11 +149,17 @@ static int parse(struct check_cmd *k, int argc, char **argv)
 		return rc;
 	if (c == CLI_EXIT)
 		return a.exit;
-	if (optind != argc - 1) {
+	if (optind >= argc || (optind != argc - 1 && !k->exact)) {
 		cli_error("check", optind >= argc ? "no program given" : "one program at a time");
 		return cli_usage_error(&spec);
 	}
 	k->path = argv[optind];
+	k->paths = argv + optind;
+	k->npaths = argc - optind;
+	if (k->exact && (k->o.confine || strcmp(k->mode_name, "snapshot"))) {
+		cli_error("check", "--exact runs libclang in this process: no --confine or --mode");
+		return VMS_EXIT_USAGE;
+	}
 	for (size_t m = 0; m < sizeof(mode_names) / sizeof(mode_names[0]); m++)
 		if (!strcmp(k->mode_name, mode_names[m])) {
 			k->mode = (enum check_mode)m;
@@ -154,7 +181,7 @@ static int start_checker(struct check_cmd *k)
 		k->build_ms = vms_now_ms() - t0;
 	}
 	if (rc < 0)
-		vms_diags_print(stderr, &d);
+		cli_diags(stderr, &d);
 	vms_diags_free(&d);
 	return rc < 0 ? -1 : 0;
 }
@@ -184,11 +211,13 @@ static void run_checks(struct check_cmd *k, struct vms_tcc_result *r)
 
 static int exit_code(const struct vms_tcc_result *r, const char *file_name)
 {
+	cli_doc_str("status", vms_tcc_status_name(r->status));
 	switch (r->status) {
 	case VMS_TCC_OK: return VMS_EXIT_OK;
 	case VMS_TCC_ERRORS: return VMS_EXIT_FAIL;
 	case VMS_TCC_UNSUPPORTED:
-		fprintf(stderr, "%s: note: " HELP_SPEC_UNSUPPORTED "\n", file_name);
+		if (!cli_json())
+			fprintf(stderr, "%s: note: " HELP_SPEC_UNSUPPORTED "\n", file_name);
 		return VMS_EXIT_UNSUPPORTED;
 	case VMS_TCC_CRASHED:
 	case VMS_TCC_TIMEOUT:
@@ -250,9 +279,11 @@ static int run(struct check_cmd *k)
 	if (k->mode != M_SNAPSHOT || start_checker(k) == 0) {
 		struct vms_tcc_result r = { 0 };
 		run_checks(k, &r);
-		vms_diags_print(stderr, &r.diags);
+		cli_diags(stderr, &r.diags);
+		cli_doc_str("file", k->req.file_name);
+		cli_doc_str("checker", "fast");
 		rc = exit_code(&r, k->req.file_name);
-		if (k->stats)
+		if (k->stats && !cli_json()) /* --stats is a text report */
 			print_stats(k, &r);
 		vms_tcc_result_free(&r);
 	}
@@ -261,12 +292,113 @@ static int run(struct check_cmd *k)
 	return rc;
 }
 
+/* ---- --exact: libclang ------------------------------------------------------------ */
+
+static void pause_ms(long ms)
+{
+	nanosleep(&(struct timespec){ .tv_sec = ms / 1000, .tv_nsec = (ms % 1000) * 1000000L },
+		  NULL);
+}
+
+/* --stats for --exact: the first check builds the preamble, the others are what an edit
+ * costs; memory is this process's, libclang's AST and preamble included. */
+static void print_exact_stats(const struct check_cmd *k, const char *name,
+			      const struct vms_exact *x, int rc)
+{
+	struct vms_exact_stats st;
+	vms_exact_get_stats(x, &st);
+	long rss, hwm;
+	vms_exact_rss_kib(&rss, &hwm);
+	printf("check --exact: %s, %ld run%s%s, result %s\n", name, k->repeat,
+	       k->repeat == 1 ? "" : "s", k->interval_ms ? " (spaced)" : "",
+	       rc < 0 ? "failed" : rc ? "errors" : "ok");
+	printf("first check (preamble built): %.1f ms\n", st.first_ms);
+	if (k->repeat > 1) {
+		struct vms_bench_summary t;
+		vms_bench_summarize(k->times + 1, (size_t)k->repeat - 1, &t);
+		printf("per reparse: median %.3f ms, p90 %.3f ms, min %.3f ms, max %.3f ms\n",
+		       t.median, t.p90, t.min, t.max);
+	}
+	printf("memory: VmRSS %.1f MiB, VmHWM %.1f MiB\n", rss / 1024.0, hwm / 1024.0);
+}
+
+/* One program through libclang, repeat times: its exit code. */
+static int exact_one(struct check_cmd *k, const char *path, const struct vms_exact_opts *xo)
+{
+	char *src;
+	size_t len;
+	int e = cli_read_input(path, &src, &len);
+	if (e < 0) {
+		cli_error("check", "cannot read %s: %s", path, strerror(-e));
+		return VMS_EXIT_FAIL;
+	}
+	const char *name = cli_input_name(path);
+	struct vms_diags d = { 0 };
+	struct vms_exact *x;
+	if (vms_exact_new(xo, name, &x, &d) < 0) {
+		for (size_t i = 0; i < d.n; i++)
+			cli_error("check", "--exact: %s%s%s", d.v[i].file ? d.v[i].file : "",
+				  d.v[i].file ? ": " : "", d.v[i].msg);
+		vms_diags_free(&d);
+		free(src);
+		return VMS_EXIT_FAIL;
+	}
+	int rc = 0;
+	for (long i = 0; i < k->repeat; i++) {
+		vms_diags_free(&d);
+		if (k->interval_ms && i)
+			pause_ms(k->interval_ms);
+		double t0 = vms_now_ms();
+		rc = vms_exact_check(x, src, len, &d);
+		k->times[i] = vms_now_ms() - t0;
+	}
+	cli_diags(stderr, &d);
+	int errors = rc == 0 && vms_diags_count(&d, VMS_ERROR) > 0;
+	if (k->stats && !cli_json()) /* --stats is a text report */
+		print_exact_stats(k, name, x, rc < 0 ? -1 : errors);
+	vms_diags_free(&d);
+	vms_exact_free(x);
+	free(src);
+	return rc < 0 ? VMS_EXIT_GAVE_UP : errors ? VMS_EXIT_FAIL : VMS_EXIT_OK;
+}
+
+/* Every program, the same options as the fast checker's: -I, -D (its "-NAME" undefines),
+ * --header. The highest exit code wins. */
+static int run_exact(struct check_cmd *k)
+{
+	struct vms_argv flags = { 0 };
+	for (size_t i = 0; i < k->defs.n; i++)
+		if (k->defs.v[i][0] == '-')
+			vms_argv_pushf(&flags, "-U%s", k->defs.v[i] + 1);
+		else
+			vms_argv_pushf(&flags, "-D%s", k->defs.v[i]);
+	struct vms_exact_opts xo = {
+		.include_dirs = (const char *const *)k->incs.v,
+		.n_inc = k->incs.n,
+		.flags = (const char *const *)flags.v,
+		.n_flags = flags.n,
+		.vmlinux_header = k->o.vmlinux_header,
+	};
+	k->times = vms_xcalloc((size_t)k->repeat, sizeof(double));
+	int worst = VMS_EXIT_OK;
+	for (int i = 0; i < k->npaths; i++) {
+		int rc = exact_one(k, k->paths[i], &xo);
+		if (rc > worst)
+			worst = rc;
+	}
+	vms_argv_free(&flags);
+	cli_doc_str("checker", "exact");
+	cli_doc_str("status", worst == VMS_EXIT_OK ? "ok" : worst == VMS_EXIT_FAIL ? "errors"
+							 : "gave up");
+	return worst;
+}
+
 int cmd_check(int argc, char **argv)
 {
 	struct check_cmd k = { .repeat = 1, .mode_name = "snapshot" };
 	int rc = parse(&k, argc, argv);
 	if (rc == CLI_CONTINUE)
-		rc = run(&k);
+		rc = k.exact ? run_exact(&k) : run(&k);
 	free(k.times);
 	free(k.tcc_times);
 	vms_argv_free(&k.incs);

@@ -13,12 +13,15 @@ static const char help[] =
 	"usage: vmslim lsp [-I DIR ...] [-D NAME[=VALUE] ...] [--header H] [OPTIONS]\n"
 	"\n"
 	"A Language Server (LSP over stdio) for BPF C. On every change it publishes the TCC\n"
-	"snapshot checker's diagnostics (clang -fsyntax-only where the checker cannot judge\n"
-	"the text); on save it builds the object with clang through a cached PCH and\n"
-	"publishes clang's diagnostics (and, with --load, the verifier's verdict).\n"
+	"snapshot checker's diagnostics at once, then, for the same version, clang's own\n"
+	"(line, column, warnings) from libclang with a precompiled preamble in this process\n"
+	"(a few ms per edit after a first parse of about a second; never for a version the\n"
+	"editor has already replaced). Where the fast checker cannot judge the text, clang's\n"
+	"answer is the only one. On save it builds the object with clang through a cached\n"
+	"PCH and publishes clang's diagnostics (and, with --load, the verifier's verdict).\n"
 	"Editor set-up: docs/editors.md. The same options can come from the client's\n"
 	"initializationOptions: includeDirs, defines, header, buildOnSave, loadOnSave,\n"
-	"clangTier, exact.\n"
+	"fastOnly, clangTier, exact.\n"
 	"\n"
 	"options:\n"
 	"  -I DIR             include directory (the document's own directory is implied)\n"
@@ -27,11 +30,12 @@ static const char help[] =
 	"      --no-build     do not build on save\n"
 	"      --load         after a successful build on save, load the object into the\n"
 	"                     kernel (verifier) and report a rejection\n"
-	"      --clang-tier   where the fast checker cannot judge a text, answer with\n"
-	"                     libclang and a precompiled preamble in this process (a few ms\n"
-	"                     per edit after a first parse of about half a second) instead\n"
-	"                     of running clang for every version\n"
-	"      --exact        libclang for every change (clang's own messages; more memory)\n"
+	"      --fast-only    only the fast checker's answer on a change (no libclang in\n"
+	"                     this process: ~90 MiB less); clang -fsyntax-only processes\n"
+	"                     where it cannot judge the text\n"
+	"      --clang-tier   with --fast-only: where the fast checker cannot judge a text,\n"
+	"                     answer with libclang instead of a clang process per version\n"
+	"      --exact        only clang's answer (libclang) on a change, no fast one first\n"
 	"      --time-limit MS  limit for builds and clang checks (default 60000)\n"
 	"      --clang PATH   " HELP_SPEC_CLANG "\n"
 	"      --cache-dir D  PCH cache (default $XDG_CACHE_HOME/vmslim)\n"
@@ -49,7 +53,7 @@ static void log_line(void *ctx, const char *line)
 }
 
 enum { O_HEADER = 256, O_NOBUILD, O_LOAD, O_TIME, O_CLANG, O_CACHE, O_HDRDIR, O_LOG,
-       O_TIER, O_EXACT };
+       O_TIER, O_EXACT, O_FAST };
 static const struct option opts[] = {
 	{ "header", required_argument, NULL, O_HEADER },
 	{ "no-build", no_argument, NULL, O_NOBUILD },
@@ -61,6 +65,7 @@ static const struct option opts[] = {
 	{ "log", required_argument, NULL, O_LOG },
 	{ "clang-tier", no_argument, NULL, O_TIER },
 	{ "exact", no_argument, NULL, O_EXACT },
+	{ "fast-only", no_argument, NULL, O_FAST },
 	{ "stdio", no_argument, NULL, 's' }, /* what some clients pass; stdio is all we do */
 	CLI_OPT_HELP,
 	{ 0 },
@@ -81,6 +86,7 @@ static int take_option(struct cli_args *a, struct vms_lsp_opts *o, struct vms_ar
 	case O_LOAD: o->load_on_save = 1; break;
 	case O_TIER: o->clang_tier = 1; break;
 	case O_EXACT: o->exact = 1; break;
+	case O_FAST: o->fast_only = 1; break;
 	case O_TIME:
 		if (cli_number(a, 10, INT_MAX, NULL, &v) < 0)
 			return -1;
@@ -120,6 +126,10 @@ int cmd_lsp(int argc, char **argv)
 	}
 	if (optind != argc) {
 		cli_unexpected(&a, argv[optind]);
+		goto out;
+	}
+	if (o.exact && o.fast_only) {
+		cli_error("lsp", "--exact and --fast-only exclude each other");
 		goto out;
 	}
 	o.backend.inc_dirs = (const char *const *)inc.v;

@@ -89,26 +89,20 @@
 /* clang 14 takes (enum value expression, kind); newer clang a third (flags) argument */
 #define __builtin_preserve_enum_value(x, kind, ...) ((void)sizeof(x), (unsigned long long)(kind))
 
-/* ---- plain builtins TCC lacks ---- */
-static inline __attribute__((unused)) unsigned short __vmslim_bswap16(unsigned short x)
-{ return (unsigned short)((x << 8) | (x >> 8)); }
-static inline __attribute__((unused)) unsigned int __vmslim_bswap32(unsigned int x)
-{ return (x << 24) | ((x & 0xff00) << 8) | ((x >> 8) & 0xff00) | (x >> 24); }
-static inline __attribute__((unused)) unsigned long long __vmslim_bswap64(unsigned long long x)
-{ return ((unsigned long long)__vmslim_bswap32((unsigned int)x) << 32) | __vmslim_bswap32((unsigned int)(x >> 32)); }
-#define __builtin_bswap16(x) __vmslim_bswap16(x)
-#define __builtin_bswap32(x) __vmslim_bswap32(x)
-#define __builtin_bswap64(x) __vmslim_bswap64(x)
-#define __builtin_memcpy(d, s, n) __vmslim_memcpy(d, s, n)
-#define __builtin_memset(d, c, n) __vmslim_memset(d, c, n)
-#define __builtin_memmove(d, s, n) __vmslim_memmove(d, s, n)
-#define __builtin_memcmp(a, b, n) __vmslim_memcmp(a, b, n)
-void *__vmslim_memcpy(void *, const void *, unsigned long);
-void *__vmslim_memmove(void *, const void *, unsigned long);
-void *__vmslim_memset(void *, int, unsigned long);
-int __vmslim_memcmp(const void *, const void *, unsigned long);
+/* ---- plain builtins TCC lacks ----
+ * Declared as functions under their own names, not macros over helpers: a macro's
+ * arguments are read to the end of the invocation before any is checked, so TCC would
+ * charge an error in the first line of a two-line __builtin_memcpy(...) to its last. A
+ * prototype keeps each argument on its own line, as clang has it. (Nothing is linked.) */
+unsigned short __builtin_bswap16(unsigned short);
+unsigned int __builtin_bswap32(unsigned int);
+unsigned long long __builtin_bswap64(unsigned long long);
+void *__builtin_memcpy(void *, const void *, unsigned long);
+void *__builtin_memmove(void *, const void *, unsigned long);
+void *__builtin_memset(void *, int, unsigned long);
+int __builtin_memcmp(const void *, const void *, unsigned long);
 /* the probability must be a constant double in [0, 1]; only clang's code layout uses it */
-#define __builtin_expect_with_probability(x, v, p) __builtin_expect(x, v)
+long __builtin_expect_with_probability(long, long, double);
 #define __builtin_trap() ((void)0)
 #define __builtin_unreachable() ((void)0)
 #define __builtin_assume(x) ((void)(x))

@@ -87,15 +87,37 @@ void backend_build(struct backend *b, const struct backend_req *q, struct vms_re
 /* The checker's counters as JSON members of obj (thread-safe snapshot of the last ones). */
 void backend_stats_json(struct backend *b, struct json_object *obj);
 
-/* ---- clangtier.c: libclang with a precompiled preamble ------------------------------ */
+/* ---- lsp_exact.c: the language server's exact checker, on a thread of its own ------ */
 
-struct ctier;
-/* header_dir: a directory holding the "vmlinux.h" to use (NULL: the usual search). */
-struct ctier *ctier_new(const char *path, const char *src_dir, const char *const *inc,
-			size_t ninc, const char *const *flags, size_t nflags,
-			const char *header_dir);
-void ctier_free(struct ctier *c);
-int ctier_check(struct ctier *c, const char *text, size_t len, struct vms_diags *d);
+struct vms_exact_opts;
+struct xworker;
+/* An exact answer: for doc_id's text of that version and hash. */
+struct xresult {
+	uint64_t doc_id;
+	int version;
+	struct vms_hash128 hash;
+	int ok;			/* libclang parsed it: diags are clang's */
+	int no_libclang;	/* the checker could not start (diags say why) */
+	double ms;
+	struct vms_diags diags;
+	struct xresult *next;
+};
+/* NULL when no thread can be had. */
+struct xworker *xworker_new(void);
+/* Readable when answers are ready (take them with xworker_take). */
+int xworker_fd(const struct xworker *w);
+/* Checks text as doc_id's (its checker made from o and path on first use); replaces a
+ * text of the same document still waiting. Everything is copied. */
+void xworker_submit(struct xworker *w, uint64_t doc_id, const struct vms_exact_opts *o,
+		    const char *path, const char *text, size_t len, int version,
+		    struct vms_hash128 hash);
+/* The document is gone: its waiting text is dropped and its checker freed. */
+void xworker_forget(struct xworker *w, uint64_t doc_id);
+/* The answers ready, oldest first (free with xresult_free). */
+struct xresult *xworker_take(struct xworker *w);
+void xresult_free(struct xresult *r);
+/* Waits for a parse under way, then stops the thread. */
+void xworker_free(struct xworker *w);
 
 /* ---- worker.c: one forked process per job, with limits -------------------------- */
 

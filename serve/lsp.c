@@ -5,8 +5,15 @@
  *    the full vmlinux.h once the snapshot exists), published with the document's
  *    version. Messages already queued are all applied before checking, so a burst of
  *    keystrokes costs one check;
+ *  - right after it, for the same version, clang's own diagnostics (line, column, every
+ *    warning) from the exact checker (exact/: libclang with a precompiled preamble, a
+ *    few ms per edit after a first parse of about a second), unless --fast-only. It runs
+ *    on a thread of its own (lsp_exact.c), so the loop answers edits meanwhile, and its
+ *    answer is published only if the document still has that version and text: an
+ *    exact answer is never published for a stale version;
  *  - where the checker cannot judge the text (unsupported construct, crash, time or
- *    memory limit), clang -fsyntax-only on that version, in a worker; a newer version
+ *    memory limit), the exact checker answers at once; without it (--fast-only, no
+ *    libclang) clang -fsyntax-only on that version, in a worker; a newer version
  *    kills an older one's job, and a stale answer is never published;
  *  - on save, a clang build through the PCH path (and, with loadOnSave, a verifier load
  *    of the object) in a worker. Its diagnostics are clang's exact ones, so while the
@@ -20,10 +27,12 @@
  * positions lsp_pos.c. */
 #include "serve/internal.h"
 #include "bpfobj/bpfobj.h"
+#include "exact/exact.h"
 #include "serve/loop.h"
 
 #include <errno.h>
 #include <json-c/json.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
@@ -47,10 +56,14 @@ struct doc {
 	int dirty;
 	struct vms_diags check;	/* for `version`, from the checker or clang */
 	int check_version;
+	int check_is_exact;/* check came from the exact checker (source "vmslim exact") */
 	int check_pending;	/* a clang fallback is running for this version */
 	struct lsp_job fallback, build;
 	struct vms_diags built;	/* the last finished build's, for built_hash */
-	struct ctier *ct;	/* the libclang tier's translation unit, once used */
+	uint64_t id;		/* the exact checker's name for it (lsp_exact.c) */
+	int exact_direct;	/* the exact answer asked for is the first for the version
+				 * (no fast one): without it, a clang process answers */
+	int fast_shown;		/* the fast answer for check_version was published */
 	struct vms_hash128 built_hash;
 	int have_built;
 	struct doc *next;
@@ -61,7 +74,10 @@ struct lsp {
 	struct vms_backend_opts bo;
 	struct vms_argv inc, flags;
 	char *header;
-	int build_on_save, load_on_save, clang_tier, exact;
+	int build_on_save, load_on_save, clang_tier, exact, fast_only;
+	int no_libclang;	/* the exact checker could not start: not tried again */
+	struct xworker *xw;	/* the exact checker's thread (NULL: none could start) */
+	uint64_t next_doc_id;
 	struct backend *be;
 	int in, out;
 	struct loop *lp;
@@ -123,7 +139,6 @@ static void doc_free(struct doc *d)
 {
 	job_stop(&d->fallback);
 	job_stop(&d->build);
-	ctier_free(d->ct);
 	vms_diags_free(&d->check);
 	vms_diags_free(&d->built);
 	vms_buf_free(&d->text);
@@ -148,7 +163,8 @@ static struct json_object *pos(int line, int ch)
 	return p;
 }
 
-static struct json_object *to_lsp(const struct doc *d, const struct vms_diag *g)
+static struct json_object *to_lsp(const struct doc *d, const struct vms_diag *g,
+				  const char *source)
 {
 	const char *t = d->text.data ? d->text.data : "";
 	size_t len = d->text.len;
@@ -162,7 +178,7 @@ static struct json_object *to_lsp(const struct doc *d, const struct vms_diag *g)
 	json_object_object_add(o, "range", r);
 	json_object_object_add(o, "severity",
 			       json_object_new_int(g->sev == VMS_ERROR ? 1 : g->sev == VMS_WARNING ? 2 : 3));
-	json_object_object_add(o, "source", json_object_new_string("vmslim"));
+	json_object_object_add(o, "source", json_object_new_string(source));
 	char *msg;
 	if (here || !g->file)
 		msg = vms_xstrdup(g->msg ? g->msg : "");
@@ -177,6 +193,21 @@ static struct json_object *to_lsp(const struct doc *d, const struct vms_diag *g)
 	return o;
 }
 
+/* Notes that point into headers say little in an editor: errors and warnings, and notes
+ * about this very file, are what it is shown. */
+static int shown(const struct doc *d, const struct vms_diag *g)
+{
+	return g->sev != VMS_NOTE || !g->file || !d->path || !strcmp(g->file, d->path);
+}
+
+static size_t n_shown(const struct doc *d, const struct vms_diags *s)
+{
+	size_t n = 0;
+	for (size_t i = 0; i < s->n; i++)
+		n += shown(d, &s->v[i]);
+	return n;
+}
+
 static void publish(struct lsp *l, struct doc *d)
 {
 	struct vms_hash128 h = text_hash(d);
@@ -184,12 +215,11 @@ static void publish(struct lsp *l, struct doc *d)
 	const struct vms_diags *src = use_build ? &d->built : &d->check;
 	struct json_object *arr = json_object_new_array();
 	for (size_t i = 0; i < src->n; i++) {
-		/* notes that point into headers say little in an editor: errors and warnings,
-		 * and notes about this very file */
 		const struct vms_diag *g = &src->v[i];
-		if (g->sev == VMS_NOTE && g->file && d->path && strcmp(g->file, d->path))
+		if (!shown(d, g))
 			continue;
-		json_object_array_add(arr, to_lsp(d, g));
+		json_object_array_add(arr, to_lsp(d, g, !use_build && d->check_is_exact ? "vmslim exact"
+										      : "vmslim"));
 	}
 	struct json_object *p = json_object_new_object();
 	json_object_object_add(p, "uri", json_object_new_string(d->uri));
@@ -324,6 +354,7 @@ static void job_finished(struct worker_watch *w, struct vms_result *res)
 		d->check = r.diags;
 		memset(&r.diags, 0, sizeof(r.diags));
 		d->check_pending = 0;
+		d->check_is_exact = 0;
 		publish(l, d);
 	}
 	vms_result_free(&r);
@@ -331,62 +362,114 @@ static void job_finished(struct worker_watch *w, struct vms_result *res)
 
 /* ---- checks ----------------------------------------------------------------------- */
 
-/* The libclang tier, in this process; 0 when it answered. */
-static int check_exact(struct lsp *l, struct doc *d)
+/* Asks the exact checker's thread about the current text; its answer comes back through
+ * exact_ready(). 0 when asked, -1 when there is no exact checker to ask. */
+static int ask_exact(struct lsp *l, struct doc *d, int direct)
 {
-	if (!d->path)
+	if (!d->path || l->no_libclang || !l->xw)
 		return -1;
-	if (!d->ct)
-		d->ct = ctier_new(d->path, d->dir, (const char *const *)l->inc.v, l->inc.n,
-				  (const char *const *)l->flags.v, l->flags.n,
-				  backend_vmlinux_dir(l->be));
-	if (!d->ct)
-		return -1;
-	struct vms_diags dd = { 0 };
-	double t0 = vms_now_ms();
-	if (ctier_check(d->ct, d->text.data ? d->text.data : "", d->text.len, &dd) < 0) {
-		vms_diags_free(&dd);
-		return -1;
-	}
-	if (vms_now_ms() - t0 > 100)
-		lsp_log(l, "%s: libclang parse %.0f ms", d->path, vms_now_ms() - t0);
-	job_stop(&d->fallback);
-	d->check_pending = 0;
-	vms_diags_free(&d->check);
-	d->check = dd;
-	publish(l, d);
+	struct vms_exact_opts xo = {
+		.include_dirs = (const char *const *)l->inc.v,
+		.n_inc = l->inc.n,
+		.flags = (const char *const *)l->flags.v,
+		.n_flags = l->flags.n,
+		.vmlinux_header = backend_vmlinux(l->be),
+		.src_dir = d->dir,
+	};
+	/* the backend's header is the one found or given; only a --header override has to
+	 * be staged for libclang */
+	if (!backend_vmlinux_dir(l->be))
+		xo.vmlinux_header = NULL;
+	d->exact_direct = direct;
+	if (direct)
+		d->check_pending = 1;
+	xworker_submit(l->xw, d->id, &xo, d->path, d->text.data, d->text.len, d->version,
+		       text_hash(d));
 	return 0;
 }
 
+/* dd (the exact checker's when exact) becomes what the document shows for its current
+ * version. */
+static void show(struct lsp *l, struct doc *d, struct vms_diags *dd, int exact)
+{
+	/* clang agreeing that a text the editor already shows as clean is clean: nothing
+	 * new to publish (a second empty list for the same version is only churn) */
+	int quiet = exact && d->fast_shown && !d->check_pending && !d->check_is_exact &&
+		    n_shown(d, &d->check) == 0 && n_shown(d, dd) == 0;
+	d->check_is_exact = exact;
+	d->fast_shown |= !exact;
+	job_stop(&d->fallback);
+	d->check_pending = 0;
+	vms_diags_free(&d->check);
+	d->check = *dd;
+	memset(dd, 0, sizeof(*dd));
+	if (!quiet)
+		publish(l, d);
+}
+
+/* A new version: the fast answer at once, clang's to follow for the same version. */
 static void check_doc(struct lsp *l, struct doc *d)
 {
 	d->dirty = 0;
 	d->check_version = d->version;
-	if (l->exact && check_exact(l, d) == 0)
+	d->fast_shown = 0;
+	if (l->exact && ask_exact(l, d, 1) == 0)
 		return;
 	struct backend_req q;
 	fill_req(l, d, &q);
 	q.time_limit_ms = 5000;
 	struct vms_result r = { 0 };
 	backend_check_fast(l->be, &q, &r);
-	if (r.status != VMS_ST_OK && r.status != VMS_ST_ERRORS && l->clang_tier &&
-	    check_exact(l, d) == 0) {
+	int judged = r.status == VMS_ST_OK || r.status == VMS_ST_ERRORS;
+	int tier = !l->fast_only || l->clang_tier;
+	if (!judged && tier && ask_exact(l, d, 1) == 0) {
 		vms_result_free(&r);
 		return;
 	}
-	if (r.status == VMS_ST_OK || r.status == VMS_ST_ERRORS) {
-		job_stop(&d->fallback);
-		d->check_pending = 0;
-		vms_diags_free(&d->check);
-		d->check = r.diags;
-		memset(&r.diags, 0, sizeof(r.diags));
-		publish(l, d);
+	if (judged) {
+		show(l, d, &r.diags, 0);
+		if (!l->fast_only && !l->exact)
+			ask_exact(l, d, 0);
 	} else {
 		/* the checker cannot judge this text: clang answers for this version */
 		d->check_pending = 1;
 		job_start(l, d, &d->fallback, 0);
 	}
 	vms_result_free(&r);
+}
+
+/* The exact checker's answers: each is shown if its document still has that version
+ * and that text; a direct one that failed (libclang could not parse, or is missing) is
+ * handed to a clang process as the fast checker's "cannot judge" would be. */
+static void exact_ready(struct loop *lp, int fd, int events, void *data)
+{
+	(void)lp, (void)fd, (void)events;
+	struct lsp *l = data;
+	struct xresult *all = xworker_take(l->xw);
+	for (struct xresult *r = all; r; r = r->next) {
+		struct doc *d = l->docs;
+		while (d && d->id != r->doc_id)
+			d = d->next;
+		if (r->no_libclang && !l->no_libclang) {
+			lsp_log(l, "no exact diagnostics: %s",
+				r->diags.n ? r->diags.v[0].msg : "libclang failed");
+			l->no_libclang = 1;
+		}
+		struct vms_hash128 h = d ? text_hash(d) : (struct vms_hash128){ 0 };
+		if (!d || d->dirty || r->version != d->version || h.hi != r->hash.hi ||
+		    h.lo != r->hash.lo)
+			continue; /* stale: a newer text has its own answer coming */
+		if (r->ms > 100)
+			lsp_log(l, "%s: libclang parse %.0f ms", d->path, r->ms);
+		if (r->ok) {
+			show(l, d, &r->diags, 1);
+		} else if (d->exact_direct) {
+			lsp_log(l, "%s: %s", d->path,
+				r->diags.n ? r->diags.v[r->diags.n - 1].msg : "libclang failed");
+			job_start(l, d, &d->fallback, 0);
+		}
+	}
+	xresult_free(all);
 }
 
 /* ---- requests and notifications --------------------------------------------------- */
@@ -429,6 +512,8 @@ static void take_options(struct lsp *l, struct json_object *opts)
 		l->clang_tier = json_object_get_boolean(v);
 	if ((v = jget(opts, "exact")))
 		l->exact = json_object_get_boolean(v);
+	if ((v = jget(opts, "fastOnly")))
+		l->fast_only = json_object_get_boolean(v);
 }
 
 static void on_initialize(struct lsp *l, struct json_object *id, struct json_object *params)
@@ -484,6 +569,7 @@ static void on_open(struct lsp *l, struct json_object *params)
 	struct doc *d = find_doc(l, uri);
 	if (!d) {
 		d = vms_xcalloc(1, sizeof(*d));
+		d->id = ++l->next_doc_id;
 		d->uri = vms_xstrdup(uri);
 		d->path = uri_to_path(uri);
 		d->dir = d->path ? vms_dirname(d->path) : NULL;
@@ -614,6 +700,8 @@ static void dispatch(struct lsp *l, struct json_object *m)
 				json_object_object_add(pp, "uri", json_object_new_string(d->uri));
 				json_object_object_add(pp, "diagnostics", json_object_new_array());
 				rpc_notify(l->out, "textDocument/publishDiagnostics", pp);
+				if (l->xw)
+					xworker_forget(l->xw, d->id);
 				doc_free(d);
 				break;
 			}
@@ -697,8 +785,10 @@ static void before_sleep(struct loop *lp, void *data)
 {
 	(void)lp;
 	struct lsp *l = data;
+	if (!l->be)
+		return;
 	for (struct doc *d = l->docs; d; d = d->next)
-		if (d->dirty && l->be)
+		if (d->dirty)
 			check_doc(l, d);
 }
 
@@ -715,6 +805,7 @@ int vms_lsp_run(const struct vms_lsp_opts *o, int in_fd, int out_fd)
 	l.load_on_save = o->load_on_save;
 	l.clang_tier = o->clang_tier;
 	l.exact = o->exact;
+	l.fast_only = o->fast_only;
 	l.lim.cpu_s = 60;
 	l.lim.mem_bytes = 4ull << 30;
 	l.lim.wall_ms = o->time_limit_ms > 0 ? o->time_limit_ms : 60000;
@@ -726,11 +817,19 @@ int vms_lsp_run(const struct vms_lsp_opts *o, int in_fd, int out_fd)
 		lsp_log(&l, "cannot watch the input: %s", strerror(errno));
 	} else {
 		loop_set_before_sleep(l.lp, before_sleep, &l);
+		if (!l.fast_only || l.exact || l.clang_tier) {
+			l.xw = xworker_new();
+			if (!l.xw || loop_add_fd(l.lp, xworker_fd(l.xw), LOOP_READ, exact_ready, &l) < 0)
+				lsp_log(&l, "no exact checker thread: %s", strerror(errno));
+		}
 		int e = loop_run(l.lp);
+		if (l.xw)
+			loop_del_fd(l.lp, xworker_fd(l.xw));
 		if (e < 0)
 			lsp_log(&l, "the event loop failed: %s", strerror(-e));
 		loop_del_fd(l.lp, in_fd);
 	}
+	xworker_free(l.xw); /* before the documents: it may still be parsing one */
 	while (l.docs) {
 		struct doc *d = l.docs;
 		l.docs = d->next;

@@ -147,10 +147,12 @@ struct vms_lsp_opts {
 	struct vms_backend_opts backend;
 	int load_on_save;	/* a verifier load of the object after a successful build */
 	int build_on_save;	/* 1 by default in the CLI */
-	int clang_tier;		/* where the TCC checker cannot judge a text, libclang with a
-				 * precompiled preamble answers in-process (ms per edit after a
-				 * first parse) instead of a clang process per version */
-	int exact;		/* libclang for every change: clang's messages, no TCC */
+	int fast_only;		/* only the TCC checker's answer on a change (and clang
+				 * processes where it cannot judge); default: the TCC answer,
+				 * then clang's exact one for the same version (exact/) */
+	int clang_tier;		/* with fast_only: where the TCC checker cannot judge a text,
+				 * the exact checker answers instead of a clang process */
+	int exact;		/* only the exact checker's answer: clang's messages, no TCC */
 	int time_limit_ms;	/* for builds and clang fallbacks; 0: 60 s */
 	void (*log)(void *ctx, const char *line);
 	void *log_ctx;

@@ -14,9 +14,9 @@
  * What a check reports: TCC stops at the first error, so a result holds one error (the
  * snapshot path; in-process may add TCC's non-fatal errors before it), on the line
  * clang would name (a missing ';' is charged to the line that lacks it, the end of the
- * text to its last line). TCC's warnings are dropped unless asked for, except an
- * implicit function declaration, which is an error (as in clang 16+ and for the BPF
- * backend). The headers in headers/ (prelude, libbpf shims) make TCC read BPF C as
+ * text to its last line), with clang's column where the token can be found. TCC's
+ * warnings are dropped unless asked for, except an implicit function declaration, which
+ * makes the verdict "unsupported" (clang 14 warns, clang 16+ rejects). The headers in headers/ (prelude, libbpf shims) make TCC read BPF C as
  * clang -target bpf does; see headers/vmslim-tcc-prelude.h.
  *
  * Nothing here prints or exits; results travel in struct vms_tcc_result. The functions

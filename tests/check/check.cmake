@@ -5,12 +5,13 @@
 #                         crash/timeout/memory limits, staleness, LRU, confinement
 #   check_progs           every tests/progs/*.bpf.c, both headers: no false errors
 #   check_slim_<ver>      every program against its own slim header (vmslim extract)
-#   check_errors          injected errors vs clang -fsyntax-only -target bpf: same line
+#   check_errors          injected errors vs clang -fsyntax-only -target bpf: same line for
+#                         the fast checker, same line and column for check --exact
 #                         (the agreement table is written to check_errors.md)
 #   check_robust          1,000 mixed requests (good, bad, asm, crash, hang), one snapshot
 #   check_cli             exit codes, gcc-style output, --help, --repeat --stats
 add_executable(test_check ${CMAKE_CURRENT_LIST_DIR}/test_check.c)
-target_link_libraries(test_check PRIVATE vmslim_tccarena vmslim_common)
+target_link_libraries(test_check PRIVATE vmslim_tccarena vmslim_exact vmslim_common)
 set_target_properties(test_check PROPERTIES RUNTIME_OUTPUT_DIRECTORY ${CMAKE_CURRENT_BINARY_DIR})
 
 set(check_fixtures ${CMAKE_CURRENT_LIST_DIR})

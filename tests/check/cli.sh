@@ -21,7 +21,7 @@ expect 0 -I "$vdir" -D__TARGET_ARCH_x86 "$fx/good.bpf.c"
 [ -s "$work/err" ] && bad "a clean program printed something: $(cat "$work/err")"
 
 expect 1 -I "$vdir" "$fx/bad_field.bpf.c"
-grep -q "^$fx/bad_field.bpf.c:12: error: " "$work/err" || bad "gcc-style error on line 12: $(cat "$work/err")"
+grep -q "^$fx/bad_field.bpf.c:12:14: error: " "$work/err" || bad "gcc-style error at 12:14 (clang's column): $(cat "$work/err")"
 
 expect 3 -I "$vdir" "$fx/asm_bpf.bpf.c"
 grep -q "note: not checked" "$work/err" || bad "unsupported says so"
@@ -43,7 +43,7 @@ expect 0 -I "$vdir" -D__TARGET_ARCH_x86 "$fx/no_target_arch.bpf.c"
 # a binary file: the stray byte on line 1 (TCC says line 0, which printed no line)
 printf '\177ELF\002\001\001\n' >"$work/binary.c"
 expect 1 "$work/binary.c"
-grep -q "^$work/binary.c:1: error: unrecognized character" "$work/err" || bad "binary: $(cat "$work/err")"
+grep -q "^$work/binary.c:1:1: error: unrecognized character" "$work/err" || bad "binary: $(cat "$work/err")"
 
 # an include of an endless file: an error (TCC's), not an endless read in the caller when
 # it looks at the line the error points to
@@ -59,14 +59,14 @@ grep -q -- "--repeat N" "$work/out" || bad "--help documents --repeat"
 # standard input, named <stdin>
 "$vmslim" check -I "$vdir" - <"$fx/bad_field.bpf.c" 2>"$work/err"
 [ $? = 1 ] || bad "stdin: exit 1"
-grep -q "^<stdin>:12: error:" "$work/err" || bad "stdin diagnostics name <stdin>: $(cat "$work/err")"
+grep -q "^<stdin>:12:14: error:" "$work/err" || bad "stdin diagnostics name <stdin>: $(cat "$work/err")"
 
 # --header replaces vmlinux.h wherever the program includes it
 printf 'struct only_in_tiny { int x; };\n' >"$work/tiny.h"
 printf '#include "vmlinux.h"\nint f(struct only_in_tiny *t) { return t->x; }\n' >"$work/tiny.c"
 expect 0 --header "$work/tiny.h" "$work/tiny.c"
 expect 1 -I "$vdir" "$work/tiny.c"
-grep -q "^$work/tiny.c:2: error: " "$work/err" || bad "without --header, the real vmlinux.h: $(cat "$work/err")"
+grep -q "^$work/tiny.c:2:43: error: " "$work/err" || bad "without --header, the real vmlinux.h: $(cat "$work/err")"
 
 # the gave-up class: a crash in TCC exits 4 and says so
 python3 -c 'print("#include \"vmlinux.h\"\nint f(void) { return " + "(" * 100000 + "1" + ")" * 100000 + "; }")' >"$work/deep.c"
@@ -80,6 +80,39 @@ for mode in snapshot arena libc; do
 done
 expect 1 -I "$vdir" --repeat 3 --stats "$fx/bad_field.bpf.c"
 [ "$(grep -c ': error: ' "$work/err")" = 1 ] || bad "diagnostics printed once for --repeat"
+
+# what clang 14 accepts is never an error: the uapi headers' `__u32 :32;` padding (read
+# through the shim), and an undeclared function (clang 14 warns): unsupported, exit 3
+expect 0 -D__TARGET_ARCH_x86 "$fx/uapi_bpf.bpf.c"
+expect 3 -I "$vdir" "$fx/implicit_decl.bpf.c"
+grep -q "error:" "$work/err" && bad "an implicit declaration is no error: $(cat "$work/err")"
+# a missing ';' before a __sync builtin: clang's line and column
+expect 1 -I "$vdir" "$fx/semicolon_sync.bpf.c"
+grep -q "^$fx/semicolon_sync.bpf.c:9:8: error: " "$work/err" || bad "missing ';' at 9:8: $(cat "$work/err")"
+
+# --exact: clang's own diagnostics, every one, gcc-style with clang's line and column
+"$vmslim" check --help | grep -q -- "--exact" || bad "--help does not mention --exact"
+expect 1 --exact -I "$vdir" "$fx/bad_field.bpf.c"
+grep -q "^$fx/bad_field.bpf.c:12:14: error: no member named" "$work/err" || bad "--exact: clang's error at 12:14: $(cat "$work/err")"
+expect 0 --exact -I "$vdir" -D__TARGET_ARCH_x86 "$fx/good.bpf.c"
+# what the fast checker cannot judge, clang can
+expect 0 --exact -I "$vdir" "$fx/asm_bpf.bpf.c"
+# warnings alone are success, and shown
+printf '#include "vmlinux.h"\nint f(void)\n{\n\treturn 1 << 40;\n}\n' > "$work/warn.bpf.c"
+expect 0 --exact -I "$vdir" "$work/warn.bpf.c"
+grep -q "warn.bpf.c:4:[0-9]*: warning: shift count" "$work/err" || bad "--exact: the warning is not shown: $(cat "$work/err")"
+# several programs: each judged, the worst status wins
+expect 1 --exact -I "$vdir" "$fx/good.bpf.c" "$fx/bad_field.bpf.c"
+grep -q "bad_field.bpf.c:12:14: error" "$work/err" || bad "--exact with two programs: $(cat "$work/err")"
+# bad input: a missing file, no libclang, a usage error: one clear line each
+expect 1 --exact -I "$vdir" "$work/no-such.bpf.c"
+grep -q "no-such.bpf.c" "$work/err" || bad "--exact, missing file: $(cat "$work/err")"
+VMSLIM_LIBCLANG=/nonexistent/libclang.so "$vmslim" check --exact -I "$vdir" "$fx/good.bpf.c" >"$work/out" 2>"$work/err"
+[ $? = 1 ] || bad "--exact without libclang: not exit 1"
+grep -q "libclang" "$work/err" || bad "--exact without libclang says nothing of it: $(cat "$work/err")"
+expect 2 --exact --mode inprocess -I "$vdir" "$fx/good.bpf.c"
+expect 0 --exact -I "$vdir" --repeat 3 --stats "$fx/good.bpf.c"
+grep -qi "reparse" "$work/err" "$work/out" || bad "--exact --stats: no reparse figures"
 
 [ $fail = 0 ] && echo "check cli: ok"
 exit $fail

@@ -120,6 +120,16 @@ if doc:
 doc = run("-j", "pch", "vmlinux.h", "--cache-dir", os.path.join(work, "cache"), expect_rc=0)
 if doc and (doc.get("rebuilt") is not False or "check_ms" not in doc): no(f"pch up to date: {doc}")
 
+# check: the fast checker and --exact, diagnostics with clang's line and column
+for extra, checker in (([], "fast"), (["--exact"], "exact")):
+    doc = run("-j", "check", *extra, "-I", ".", "bad.bpf.c", expect_rc=1)
+    if doc:
+        if doc.get("checker") != checker or doc.get("status") != "errors": no(f"check {extra}: {doc}")
+        if not any(diag_ok(d, "bad.bpf.c", 3, "error", "no_such_member") for d in doc["diagnostics"]):
+            no(f"check {extra}: diagnostics {doc['diagnostics']}")
+    doc = run("check", "-j", *extra, "-I", ".", "ok.bpf.c", expect_rc=0)
+    if doc and (doc.get("status") != "ok" or doc["diagnostics"]): no(f"check {extra} ok: {doc}")
+
 # usage errors and the client without a daemon: still one document, with the error
 doc = run("-j", "extract", "--no-such-flag", expect_rc=2)
 if doc and "--no-such-flag" not in doc.get("error", ""): no(f"usage error: {doc}")

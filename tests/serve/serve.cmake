@@ -30,6 +30,10 @@ add_test(NAME serve_lsp_load
   COMMAND test_lsp ${VMSLIM_BIN} ${serve_vmlinux_dir} ${VMSLIM_PROGS_DIR}
           ${CMAKE_CURRENT_BINARY_DIR}/serve_lsp_load load)
 set_tests_properties(serve_lsp_load PROPERTIES TIMEOUT 600 LABELS "serve;load" SKIP_RETURN_CODE 77)
+add_test(NAME serve_lsp_order
+  COMMAND test_lsp ${VMSLIM_BIN} ${serve_vmlinux_dir} ${VMSLIM_PROGS_DIR}
+          ${CMAKE_CURRENT_BINARY_DIR}/serve_lsp_order order)
+set_tests_properties(serve_lsp_order PROPERTIES TIMEOUT 600 LABELS serve)
 
 # option values the daemon and the language server cannot use are usage errors (exit 2),
 # never truncated into ints; a file given as a header directory is refused at start

@@ -13,7 +13,8 @@
  * tier (--exact: libclang with a precompiled preamble): clang's own message, on the line.
  * With "load" as a fifth argument: the --load session of load_session() instead; with
  * "many", many_session(): more clang jobs at once than the old 64-slot poll loop read;
- * with "robust", robust_session(): broken framing and invalid requests are survived. */
+ * with "robust", robust_session(): broken framing and invalid requests are survived; with
+ * "order", order_session(): the fast answer, then clang's exact one for the same version. */
 #include <errno.h>
 #include <fcntl.h>
 #include <json-c/json.h>
@@ -388,6 +389,100 @@ static int many_session(const char *vmslim, const char *vmlinux_dir, const char 
 	return test_exit();
 }
 
+/* The source of a publish's first diagnostic ("" when it has none). */
+static const char *first_source(struct json_object *params)
+{
+	struct json_object *a = get(params, "diagnostics");
+	if (!a || !json_object_array_length(a))
+		return "";
+	const char *src = str_of(json_object_array_get_idx(a, 0), "source");
+	return src ? src : "";
+}
+
+/* The position of the first error in a publish: line (0-based) and column, or -1. */
+static void first_error_at(struct json_object *params, int *line, int *col)
+{
+	*line = *col = -1;
+	struct json_object *a = get(params, "diagnostics");
+	for (size_t i = 0; a && i < json_object_array_length(a); i++) {
+		struct json_object *d = json_object_array_get_idx(a, i);
+		if (json_object_get_int(get(d, "severity")) != 1)
+			continue;
+		struct json_object *st = get(get(d, "range"), "start");
+		*line = json_object_get_int(get(st, "line"));
+		*col = json_object_get_int(get(st, "character"));
+		return;
+	}
+}
+
+/* Fast, then exact (issue 11): for one version the TCC answer is published first, then
+ * clang's own (source "vmslim exact") with clang's line and column; a clean text gets no
+ * second, empty, publish; --fast-only publishes the first alone. */
+static int order_session(const char *vmslim, const char *vmlinux_dir, const char *work)
+{
+	static const char good[] = "#include \"vmlinux.h\"\n#include <bpf/bpf_helpers.h>\n"
+				   "SEC(\"kprobe/x\") int f(struct pt_regs *ctx)\n{\n"
+				   "\treturn ctx->ip;\n}\nchar LICENSE[] SEC(\"license\") = \"GPL\";\n";
+	char *bad = vms_xstrdup(good);
+	memcpy(strstr(bad, "ctx->ip"), "ctx->iq", 7); /* line 5 (0-based 4), clang column 14 */
+	char *doc = vms_xasprintf("%s/order.bpf.c", work), *uri = vms_xasprintf("file://%s", doc);
+	vms_write_file_atomic(doc, good, strlen(good), 0644);
+	char *logf = vms_xasprintf("%s/lsp-order.log", work), *cache = vms_xasprintf("%s/cache", work);
+	for (int fast_only = 0; fast_only < 2; fast_only++) {
+		struct json_object *m = start_server(vmslim, vmlinux_dir, logf, cache,
+						     fast_only ? "--fast-only" : NULL), *own;
+		json_object_put(m);
+		max_version_sent = 1;
+		open_doc(uri, bad, 0);
+		struct json_object *p = wait_diags(0, &own, T);
+		CHECK(p && errors_on(p, 4, NULL) >= 1 && strcmp(first_source(p), "vmslim exact"),
+		      "%s: the first answer is not the fast one on line 5: %s",
+		      fast_only ? "--fast-only" : "default", p ? json_object_to_json_string(p) : "(none)");
+		json_object_put(own);
+		if (!fast_only) {
+			p = wait_diags(0, &own, T);
+			int line, col;
+			if (p)
+				first_error_at(p, &line, &col);
+			CHECK(p && !strcmp(first_source(p), "vmslim exact") &&
+				      errors_on(p, 4, "no member named 'iq'") >= 1 && line == 4 &&
+				      col == 13,
+			      "no exact answer at 5:14 for the same version: %s",
+			      p ? json_object_to_json_string(p) : "(none)");
+			json_object_put(own);
+		}
+		/* the fix: one publish with no errors; then a third version, so that any second
+		 * publish of version 1 would have come before it */
+		change_full(uri, 1, good);
+		p = wait_diags(1, &own, T);
+		CHECK(p && count_errors(p) == 0, "the fix left errors");
+		json_object_put(own);
+		int extra = 0, seen2 = 0;
+		max_version_sent = 2;
+		change_full(uri, 2, bad);
+		while (!seen2) {
+			m = next_msg(T);
+			if (!m)
+				break;
+			struct json_object *pp = get(m, "params"), *v = get(pp, "version");
+			if (str_of(m, "method") && !strcmp(str_of(m, "method"), "textDocument/publishDiagnostics")) {
+				int ver = v ? json_object_get_int(v) : -1;
+				extra += ver == 1 || (fast_only && ver == 0);
+				seen2 |= ver == 2;
+			}
+			json_object_put(m);
+		}
+		CHECK(seen2 && extra == 0, "%s: %d extra publish(es) of an older version",
+		      fast_only ? "--fast-only" : "default", extra);
+		printf("%s: fast answer, %s, clean text published once\n",
+		       fast_only ? "--fast-only" : "default",
+		       fast_only ? "no exact answer" : "then clang's at 5:14 for the same version");
+		stop_server();
+	}
+	free(bad), free(doc), free(uri), free(logf), free(cache);
+	return test_exit();
+}
+
 /* Writes raw bytes to the server, framing and all. */
 static void send_raw(const char *bytes, size_t n)
 {
@@ -505,9 +600,9 @@ static int robust_session(const char *vmslim, const char *vmlinux_dir, const cha
 int main(int argc, char **argv)
 {
 	if (argc != 5 && !(argc == 6 && (!strcmp(argv[5], "load") || !strcmp(argv[5], "many") ||
-					 !strcmp(argv[5], "robust")))) {
+					 !strcmp(argv[5], "robust") || !strcmp(argv[5], "order")))) {
 		fprintf(stderr,
-			"usage: test_lsp VMSLIM VMLINUX_DIR PROGS_DIR WORK_DIR [load|many|robust]\n");
+			"usage: test_lsp VMSLIM VMLINUX_DIR PROGS_DIR WORK_DIR [load|many|robust|order]\n");
 		return 2;
 	}
 	const char *vmslim = argv[1], *vmlinux_dir = argv[2], *progs = argv[3], *work = argv[4];
@@ -516,6 +611,7 @@ int main(int argc, char **argv)
 	if (argc == 6) {
 		int rc = !strcmp(argv[5], "many")     ? many_session(vmslim, vmlinux_dir, work)
 			 : !strcmp(argv[5], "robust") ? robust_session(vmslim, vmlinux_dir, work)
+			 : !strcmp(argv[5], "order")  ? order_session(vmslim, vmlinux_dir, work)
 						      : load_session(vmslim, vmlinux_dir, work);
 		vms_buf_free(&inbuf);
 		return rc;
