@@ -27,7 +27,9 @@ int cmd_serve(int argc, char **argv);
 int cmd_client(int argc, char **argv);
 int cmd_lsp(int argc, char **argv);
 int cmd_bench(int argc, char **argv);
+int cmd_core(int argc, char **argv);
 int cmd_cache(int argc, char **argv);
+int cmd_wasm(int argc, char **argv);
 
 /* Pieces of help text that several subcommands print the same way (in the manner of
  * bpftool's HELP_SPEC_*): each usage text pads the option to its own column, then one

@@ -28,6 +28,8 @@ static const struct command commands[] = {
 	{ "client",  cmd_client,  "send check/build/stats requests to a running daemon", 0 },
 	{ "lsp",     cmd_lsp,     "language server over stdio for editors", 1 },
 	{ "cache",   cmd_cache,   "cache statistics, size bound, clearing (like ccache -s/-M/-C)", 0 },
+	{ "core",    cmd_core,    "resolve CO-RE relocations offline against target kernels' BTF", 0 },
+	{ "wasm",    cmd_wasm,    "write the fast checker as a WebAssembly bundle (browser, Node)", 0 },
 	{ "bench",   cmd_bench,   "measure every pipeline side by side", 0 },
 };
 

@@ -1,5 +1,5 @@
 # Every subcommand answers --help on stdout with exit 0, and an unknown option with exit 2.
-foreach(cmd extract verify objdiff pch build cc check serve client lsp bench cache)
+foreach(cmd extract verify objdiff pch build cc check serve client lsp bench cache core wasm)
   add_test(NAME cli_help_${cmd}
     COMMAND sh -c "${VMSLIM_BIN} ${cmd} --help > help_${cmd}.out && grep -qi usage help_${cmd}.out"
     WORKING_DIRECTORY ${CMAKE_CURRENT_BINARY_DIR})
