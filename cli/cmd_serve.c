@@ -1,4 +1,5 @@
 /* vmslim serve: the compile-cache daemon on a Unix socket (protocol: docs/protocol.md). */
+#include <errno.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -7,6 +8,7 @@
 
 #include "cli/cli.h"
 #include "common/sandbox.h"
+#include "remote/remote.h"
 #include "serve/serve.h"
 
 static const char help[] =
@@ -47,6 +49,20 @@ static const char help[] =
 	"                         landlock, mount-ns, or both (fail to start without them)\n"
 	"      --no-sandbox       run compilers without OS confinement (the include scan\n"
 	"                         still applies)\n"
+	"      --remote URL       a cache shared by machines behind the local one:\n"
+	"                         redis://[USER:PASS@]HOST[:PORT][/DB] or unix:///PATH\n"
+	"                         (default $VMSLIM_REMOTE); looked up after the local\n"
+	"                         cache, written in the background, skipped while down\n"
+	"      --no-remote        no shared cache, whatever $VMSLIM_REMOTE says\n"
+	"      --remote-timeout MS        one lookup or write (default 500)\n"
+	"      --remote-connect-timeout MS  a connect (default 100)\n"
+	"      --remote-retry MS  after a failure, skip the store this long, doubling while\n"
+	"                         it keeps failing (default 30000)\n"
+	"      --remote-max-entry SIZE  largest entry stored or read, bytes or with K/M\n"
+	"                         (default 8M)\n"
+	"      --remote-ttl S     entries written expire after S seconds (default: never;\n"
+	"                         Redis's maxmemory policy bounds them)\n"
+	"      --remote-read-only look up, never write (for untrusted runners)\n"
 	"      --clang PATH       " HELP_SPEC_CLANG "\n"
 	"      --headers-dir D    " HELP_SPEC_HEADERS_DIR "\n"
 	"  -q, --quiet            no log lines on stderr\n"
@@ -68,7 +84,8 @@ static void log_line(void *ctx, const char *line)
 #define MAX_MIB (1L << 40)
 
 enum { O_HEADER = 256, O_CACHE, O_NODISK, O_CSIZE, O_MCACHE, O_CPU, O_MEM, O_TIME,
-       O_MAXREQ, O_MAXCL, O_MAXPER, O_IDLE, O_ALLOWOUT, O_NOSANDBOX, O_SANDBOX, O_CLANG, O_HDRDIR };
+       O_MAXREQ, O_MAXCL, O_MAXPER, O_IDLE, O_ALLOWOUT, O_NOSANDBOX, O_SANDBOX, O_CLANG, O_HDRDIR,
+       O_REMOTE, O_NOREMOTE, O_RTIMEOUT, O_RCONNECT, O_RRETRY, O_RMAX, O_RTTL, O_RRO };
 static const struct option opts[] = {
 	{ "socket", required_argument, NULL, 's' },
 	{ "header", required_argument, NULL, O_HEADER },
@@ -89,6 +106,14 @@ static const struct option opts[] = {
 	{ "sandbox", required_argument, NULL, O_SANDBOX },
 	{ "clang", required_argument, NULL, O_CLANG },
 	{ "headers-dir", required_argument, NULL, O_HDRDIR },
+	{ "remote", required_argument, NULL, O_REMOTE },
+	{ "no-remote", no_argument, NULL, O_NOREMOTE },
+	{ "remote-timeout", required_argument, NULL, O_RTIMEOUT },
+	{ "remote-connect-timeout", required_argument, NULL, O_RCONNECT },
+	{ "remote-retry", required_argument, NULL, O_RRETRY },
+	{ "remote-max-entry", required_argument, NULL, O_RMAX },
+	{ "remote-ttl", required_argument, NULL, O_RTTL },
+	{ "remote-read-only", no_argument, NULL, O_RRO },
 	{ "quiet", no_argument, NULL, 'q' },
 	CLI_OPT_HELP,
 	{ 0 },
@@ -112,6 +137,10 @@ static const struct {
 	{ O_MAXCL, 1, 1L << 20, 0 },
 	{ O_MAXPER, 1, 1L << 20, 0 },
 	{ O_IDLE, 1, 7 * 24 * 3600, 0 },
+	{ O_RTIMEOUT, 1, 60000, 0 },
+	{ O_RCONNECT, 1, 60000, 0 },
+	{ O_RRETRY, 10, 24 * 3600 * 1000L, 0 },
+	{ O_RTTL, 1, 365 * 24 * 3600L, 0 },
 };
 
 /* A numeric option into its field of o: 0, or -1 after saying what was wrong. */
@@ -132,6 +161,10 @@ static int take_number(struct cli_args *a, size_t i, struct vms_serve_opts *o)
 	case O_MAXCL: o->max_clients = (int)v; break;
 	case O_MAXPER: o->max_per_client = (int)v; break;
 	case O_IDLE: o->idle_timeout_s = (int)v; break;
+	case O_RTIMEOUT: o->remote_timeout_ms = (int)v; break;
+	case O_RCONNECT: o->remote_connect_ms = (int)v; break;
+	case O_RRETRY: o->remote_retry_ms = (int)v; break;
+	case O_RTTL: o->remote_ttl_s = (int)v; break;
 	}
 	return 0;
 }
@@ -156,6 +189,26 @@ static int take_sandbox(const char *arg, struct vms_serve_opts *o)
 	return -1;
 }
 
+/* --remote-max-entry SIZE: bytes, or with a K or M suffix (binary), from 1 KiB to 512 MiB
+ * (Redis's largest string). 0, or -1 after saying what was wrong. */
+static int take_entry_size(const char *arg, struct vms_serve_opts *o)
+{
+	char *end;
+	errno = 0;
+	long long v = strtoll(arg, &end, 10);
+	int shift = *end == 'k' || *end == 'K' ? 10 : *end == 'm' || *end == 'M' ? 20 : 0;
+	if (shift)
+		end++;
+	if (end == arg || *end || errno || v < 0 || v > (512ll << 20) >> shift ||
+	    (v << shift) < 1024) {
+		cli_error("serve", "--remote-max-entry wants a size from 1K to 512M (bytes, or with "
+				   "K or M), not '%s'", arg);
+		return -1;
+	}
+	o->remote_max_entry = (uint64_t)v << shift;
+	return 0;
+}
+
 /* One option into o (and the vectors): 0, or -1 on a bad number. */
 static int take_option(struct cli_args *a, struct vms_serve_opts *o, const char **sock,
 		       struct vms_argv *inc, struct vms_argv *defs)
@@ -175,6 +228,10 @@ static int take_option(struct cli_args *a, struct vms_serve_opts *o, const char 
 	case O_SANDBOX: return take_sandbox(a->arg, o);
 	case O_CLANG: o->backend.clang = a->arg; break;
 	case O_HDRDIR: o->backend.headers_dir = a->arg; break;
+	case O_REMOTE: o->remote = a->arg; o->no_remote = 0; break;
+	case O_NOREMOTE: o->no_remote = 1; o->remote = NULL; break;
+	case O_RMAX: return take_entry_size(a->arg, o);
+	case O_RRO: o->remote_read_only = 1; break;
 	case 'q': o->log = NULL; break;
 	}
 	return 0;
@@ -201,6 +258,17 @@ int cmd_serve(int argc, char **argv)
 		cli_unexpected(&a, argv[optind]);
 		cli_usage_error(&spec);
 		goto out;
+	}
+	if (o.remote) {
+		/* a bad address is a usage error now, not a daemon that fails to start later */
+		struct vms_remote_url u;
+		char *why = NULL;
+		if (vms_remote_url_parse(o.remote, &u, &why) < 0) {
+			fprintf(stderr, "vmslim serve: %s\n", why);
+			free(why);
+			goto out;
+		}
+		vms_remote_url_free(&u);
 	}
 	sock = sock_opt ? vms_xstrdup(sock_opt) : vms_serve_default_socket();
 	o.socket_path = sock;

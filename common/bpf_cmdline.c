@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "common/bpf_cmdline.h"
+#include "common/ppscan.h"
 
 #define ARCH_PREFIX "__TARGET_ARCH_"
 
@@ -130,4 +131,46 @@ void vms_bpf_cmdline(const struct vms_bpf_cmd *c, struct vms_argv *out)
 	} else if (c->input) {
 		vms_argv_push(out, c->input);
 	}
+}
+
+/* ---- the rule for checkers ---- */
+
+static int note_arch(void *ctx, const struct vms_pp_src *s, const struct vms_pp_dir *d)
+{
+	(void)s;
+	if (d->name_len == 6 && !memcmp(d->name, "define", 6) && d->text_len > 14 &&
+	    !memcmp(d->text, "__TARGET_ARCH_", 14))
+		*(int *)ctx = 1;
+	return 0;
+}
+
+int vms_source_defines_arch(const char *text, size_t len)
+{
+	int found = 0;
+	struct vms_pp_src s;
+	struct vms_diags ignored = { 0 };
+	if (text && vms_pp_open(&s, text, len, 0, "<source>", &ignored) == 0)
+		vms_pp_scan(&s, 0, &(struct vms_pp_ops){ .directive = note_arch, .ctx = &found });
+	if (text)
+		vms_pp_close(&s);
+	vms_diags_free(&ignored);
+	return found;
+}
+
+static int list_defines_arch(const char *const *defs)
+{
+	for (; defs && *defs; defs++)
+		if (!strncmp(*defs, "__TARGET_ARCH_", 14))
+			return 1;
+	return 0;
+}
+
+const char *vms_checker_arch_define(const char *const *defs1, const char *const *defs2,
+				    const char *text, size_t len)
+{
+	const char *host = vms_bpf_host_arch_define(); /* "-D__TARGET_ARCH_x86" */
+	if (!host || list_defines_arch(defs1) || list_defines_arch(defs2) ||
+	    vms_source_defines_arch(text, len))
+		return NULL;
+	return host + 2;
 }

@@ -71,4 +71,15 @@ int vms_args_define_arch(struct vms_args a);
 
 size_t vms_args_count(struct vms_args a);
 
+/* 1 when the text itself #defines a __TARGET_ARCH_* macro (the program chose its
+ * architecture; read as clang's preprocessor reads it: splices, comments). */
+int vms_source_defines_arch(const char *text, size_t len);
+
+/* The architecture rule for a checker whose macros are NAME or NAME=VALUE strings (the
+ * TCC checker's): the host's __TARGET_ARCH_<arch> name when neither the lists nor the
+ * text's first len bytes define one, else NULL. One rule with vms_bpf_cmdline, so that
+ * check, the daemon and the language server see what build compiles. */
+const char *vms_checker_arch_define(const char *const *defs1, const char *const *defs2,
+				    const char *text, size_t len);
+
 #endif

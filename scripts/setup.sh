@@ -11,6 +11,7 @@ packages=(
   tcc libtcc-dev
   bpftool libbpf-dev libelf-dev zlib1g-dev
   libxxhash-dev libjson-c-dev
+  libhiredis-dev redis-server
   clangd python3
   librsvg2-bin
   neovim nodejs emacs-nox elpa-eglot

@@ -33,7 +33,7 @@
 #include <unistd.h>
 
 #define ENTRY_MAGIC "vmsC0001"
-#define HDR_LEN 48
+#define HDR_LEN VMS_CACHE_ENTRY_HDR
 #define TOUCH_EVERY_S 60
 
 struct node {
@@ -226,6 +226,30 @@ static struct vms_hash128 entry_sum(const unsigned char *hdr, const void *data, 
 	return s;
 }
 
+/* The entry format, as pure functions: the disk tier and the remote tier
+ * (serve/remote_tier.c) write and check the same bytes. */
+void vms_cache_entry_header(struct vms_hash128 key, const void *data, size_t len,
+			    unsigned char hdr[HDR_LEN])
+{
+	memcpy(hdr, ENTRY_MAGIC, 8);
+	put_u64(hdr + 8, key.hi);
+	put_u64(hdr + 16, key.lo);
+	put_u64(hdr + 24, len);
+	struct vms_hash128 s = entry_sum(hdr, data, len);
+	put_u64(hdr + 32, s.hi);
+	put_u64(hdr + 40, s.lo);
+}
+
+int vms_cache_entry_verify(struct vms_hash128 key, const void *buf, size_t n)
+{
+	const unsigned char *u = buf;
+	if (n < HDR_LEN || memcmp(u, ENTRY_MAGIC, 8) || get_u64(u + 8) != key.hi ||
+	    get_u64(u + 16) != key.lo || get_u64(u + 24) != n - HDR_LEN)
+		return -1;
+	struct vms_hash128 s = entry_sum(u, u + HDR_LEN, n - HDR_LEN);
+	return get_u64(u + 32) == s.hi && get_u64(u + 40) == s.lo ? 0 : -1;
+}
+
 static void disk_forget(struct vms_cache *c, struct node *n)
 {
 	if (!n->disk_size)
@@ -298,14 +322,7 @@ static int read_entry(const char *path, struct vms_hash128 key, uint64_t max, vo
 		return -1; /* a symlink, FIFO, device, directory: never an entry of ours */
 	if (r < 0)
 		return r == -ENOENT ? 0 : -2; /* unreadable: not ours to judge */
-	const unsigned char *u = (const unsigned char *)buf;
-	int ok = n >= HDR_LEN && !memcmp(u, ENTRY_MAGIC, 8) && get_u64(u + 8) == key.hi &&
-		 get_u64(u + 16) == key.lo && get_u64(u + 24) == n - HDR_LEN;
-	if (ok) {
-		struct vms_hash128 s = entry_sum(u, u + HDR_LEN, n - HDR_LEN);
-		ok = get_u64(u + 32) == s.hi && get_u64(u + 40) == s.lo;
-	}
-	if (!ok) {
+	if (vms_cache_entry_verify(key, buf, n) < 0) {
 		free(buf);
 		return -1;
 	}
@@ -527,13 +544,7 @@ int vms_cache_put(struct vms_cache *c, struct vms_hash128 key, const void *data,
 	 * read_entry refuses such files, so they are not written either. */
 	if (c->dir && len <= c->max_disk) {
 		unsigned char hdr[HDR_LEN];
-		memcpy(hdr, ENTRY_MAGIC, 8);
-		put_u64(hdr + 8, key.hi);
-		put_u64(hdr + 16, key.lo);
-		put_u64(hdr + 24, len);
-		struct vms_hash128 s = entry_sum(hdr, data, len);
-		put_u64(hdr + 32, s.hi);
-		put_u64(hdr + 40, s.lo);
+		vms_cache_entry_header(key, data, len, hdr);
 		char *path = vms_cache_entry_path(c, key);
 		err = write_entry(path, hdr, data, len);
 		free(path);

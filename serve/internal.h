@@ -227,6 +227,7 @@ struct job {
 	char *dir;		/* a worker's job directory (jobs/j.XXXXXX), removed with it */
 	int asm_suspect;	/* confine_source's verdict on the source */
 	struct client *client;	/* whose queue it waits in (the first waiter's) */
+	struct remote_lookup *lookup; /* asking the remote tier before it runs (remote_tier.c) */
 	/* the checker's */
 	struct vms_result res;
 	struct vms_result fast; /* the checker's "unsupported" that sent it to clang */
@@ -286,6 +287,7 @@ struct server {
 	unsigned sandbox;		/* VMS_SANDBOX_* in force around untrusted compiles */
 	struct vms_pch_seal pch_seal;	/* the last PCH seal a build returned */
 	uint64_t n_req[8], n_status[8], n_bad, n_busy, n_dedup;
+	struct remote_tier *remote;	/* NULL: no remote tier (remote_tier.c) */
 };
 
 void server_log(struct server *s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -332,6 +334,33 @@ void jobs_free_all(struct server *s);
 /* A connection closed: it waits for nothing any more; a job nobody waits for is dropped
  * from the queue or its worker killed (its answer then not cached). */
 void jobs_conn_gone(struct server *s, uint64_t conn_id);
+
+/* Answers every waiter of j with r (cached: the "cached" member, NULL: computed) and
+ * frees j; nothing is stored. */
+void job_reply_all(struct server *s, struct job *j, const struct vms_result *r,
+		   const char *cached);
+
+/* remote_tier.c: the shared store behind the local cache (remote/). */
+struct remote_tier;
+struct remote_lookup;
+/* From o->remote (or $VMSLIM_REMOTE); nothing to do without one. 0, or -errno with a
+ * diagnostic (a bad URL, a host that does not resolve); a store that is down is not an
+ * error. */
+int remote_tier_open(struct server *s, struct vms_diags *d);
+/* Logs the tier's counters; lookups in flight are dropped (their jobs are the caller's). */
+void remote_tier_close(struct server *s);
+/* A new job after a local miss: asks the store, and answers from it or submits the job
+ * (job_submit) when it has nothing usable. Without a tier, or while the store is being
+ * skipped, submits at once. */
+void remote_tier_lookup(struct server *s, struct job *j);
+/* A computed answer's entry (the bytes the local cache stored) goes to the store too. */
+void remote_tier_store(struct server *s, struct vms_hash128 key, const void *data, size_t len);
+/* The job is being freed: its lookup, if any, answers nobody. */
+void remote_tier_forget(struct job *j);
+/* Operations in flight (a clean shutdown lets them finish, each bounded by its timeout). */
+size_t remote_tier_pending(struct server *s);
+/* "remote": {...} in the stats reply (nothing without a tier). */
+void remote_tier_stats_json(struct server *s, struct json_object *o);
 
 /* ---- scratch.c: the daemon's scratch directory, and those of daemons gone -------- */
 

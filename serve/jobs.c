@@ -142,6 +142,7 @@ static void job_free(struct server *s, struct job *j)
 {
 	job_unlink(s, j);
 	queue_remove(s, j);
+	remote_tier_forget(j);
 	worker_watch_stop(&j->run);
 	job_dir_remove(j);
 	for (size_t i = 0; i < j->nw; i++) {
@@ -186,8 +187,16 @@ static void job_done(struct server *s, struct job *j, struct vms_result *r)
 		int e = vms_cache_put(s->cache, j->key, b.data, b.len);
 		if (e < 0)
 			server_log(s, "cache: cannot store an entry: %s", strerror(-e));
+		/* queued before the replies go out, never waited for (remote_tier.c) */
+		remote_tier_store(s, j->key, b.data, b.len);
 		vms_buf_free(&b);
 	}
+	job_reply_all(s, j, r, NULL);
+}
+
+void job_reply_all(struct server *s, struct job *j, const struct vms_result *r,
+		   const char *cached)
+{
 	const char *op = j->kind == JOB_BUILD ? "build" : "check";
 	/* replying lets connections read on, and their next request must not join this job */
 	job_unlink(s, j);
@@ -195,7 +204,7 @@ static void job_done(struct server *s, struct job *j, struct vms_result *r)
 		struct conn *c = conn_by_id(s, j->w[i].conn_id);
 		if (!c)
 			continue;
-		reply_result(s, c, &j->w[i], op, r, NULL);
+		reply_result(s, c, &j->w[i], op, r, cached);
 		c->waiting = 0;
 		c->last = vms_now_ms();
 		if (conn_flush(s, c) == 0)

@@ -269,6 +269,7 @@ static void stats_reply(struct server *s, struct conn *c, struct json_object *id
 	vms_sandbox_describe(s->sandbox, sb, sizeof(sb));
 	json_object_object_add(o, "sandbox_mechanism", json_object_new_string(sb));
 	backend_stats_json(s->be, o);
+	remote_tier_stats_json(s, o);
 	conn_send_json(c, o);
 	json_object_put(o);
 }
@@ -447,7 +448,7 @@ static void compile_request(struct server *s, struct conn *c, struct json_object
 	memset(&q.w, 0, sizeof(q.w));
 	c->waiting = 1;
 	if (j->nw == 1)
-		job_submit(s, j);
+		remote_tier_lookup(s, j); /* the job runs if the shared store has nothing */
 out:
 	json_object_put(q.w.id);
 	free(q.w.output);

@@ -48,6 +48,16 @@ void vms_cache_get_stats(const struct vms_cache *c, struct vms_cache_stats *s);
  * `stats`: the on-disk layout is <dir>/serve/<2 hex>/<30 hex>. */
 char *vms_cache_entry_path(const struct vms_cache *c, struct vms_hash128 key);
 
+/* An entry as bytes, the same on disk and in a remote store: a header (magic with the
+ * format's version, the key, the length, an xxh3-128 checksum) then the data. */
+#define VMS_CACHE_ENTRY_HDR 48
+#define VMS_CACHE_ENTRY_VERSION 1	/* bumped with the format ("vmsC0001") */
+void vms_cache_entry_header(struct vms_hash128 key, const void *data, size_t len,
+			    unsigned char hdr[VMS_CACHE_ENTRY_HDR]);
+/* 0 when buf[0..n) is a whole, intact entry of key (its data at buf + HDR, n - HDR
+ * bytes); -1 when it is truncated, padded, damaged, of another key or another format. */
+int vms_cache_entry_verify(struct vms_hash128 key, const void *buf, size_t n);
+
 /* ---- requests and results ------------------------------------------------------- */
 
 enum vms_status {
@@ -118,6 +128,15 @@ struct vms_serve_opts {
 	int sandbox_exact;		/* every mechanism in sandbox must be available (an
 					 * explicit --sandbox); else: those the kernel has, and
 					 * with none, builds are refused */
+	/* a shared second tier behind the local cache (docs: README "A shared cache") */
+	const char *remote;		/* redis://... or unix:///...; NULL: $VMSLIM_REMOTE */
+	int no_remote;			/* neither: no remote tier */
+	int remote_connect_ms;		/* 0: 100 */
+	int remote_timeout_ms;		/* one operation; 0: 500 */
+	int remote_retry_ms;		/* the breaker's first pause; 0: 30000 */
+	uint64_t remote_max_entry;	/* largest entry stored or read; 0: 8 MiB */
+	int remote_ttl_s;		/* 0: no expiry */
+	int remote_read_only;		/* look up, never store */
 	void (*log)(void *ctx, const char *line);
 	void *log_ctx;
 };

@@ -87,7 +87,9 @@ static void shutdown_progress(struct server *s)
 	int unflushed = 0;
 	for (struct conn *c = s->conns; c; c = c->next)
 		unflushed |= c->out_off < c->out.len;
+	/* remote lookups and writes in flight end within their timeout, well inside the grace */
 	if (!s->running && !s->queued && (!s->checking || t > SHUTDOWN_GRACE_MS) &&
+	    (!remote_tier_pending(s) || t > SHUTDOWN_GRACE_MS) &&
 	    (!unflushed || t > SHUTDOWN_GRACE_MS + FLUSH_GRACE_MS))
 		loop_stop(s->lp);
 }
@@ -249,6 +251,8 @@ static int server_open(struct server *s, struct vms_diags *d)
 		return -errno;
 	}
 	take_signals(s);
+	if ((err = remote_tier_open(s, d)) < 0)
+		return err;
 	err = checker_start(s);
 	if (err < 0) {
 		vms_diag_add(d, VMS_ERROR, NULL, 0, 0, "cannot start the checker thread: %s",
@@ -269,6 +273,7 @@ static int server_open(struct server *s, struct vms_diags *d)
  * still queued get one last try. */
 static void server_close(struct server *s)
 {
+	remote_tier_close(s); /* first: its lookups' jobs are freed below */
 	if (s->ck.started || s->ck.efd[0] >= 0)
 		checker_stop(s);
 	jobs_free_all(s);

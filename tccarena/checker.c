@@ -10,6 +10,7 @@
  */
 #include "tccarena/internal.h"
 
+#include "common/bpf_cmdline.h"
 #include "common/sandbox.h"
 
 #include <errno.h>
@@ -199,6 +200,11 @@ static int snapshot_build(struct vms_tcc_checker *c, const struct vms_tcc_reques
 	out->key = key;
 	/* the request's macros follow the checker's: the helper applies them in order */
 	struct vms_argv defs = { 0 };
+	/* libbpf's PT_REGS_* need an architecture: the host's unless one is chosen, as
+	 * vmslim build does (common/bpf_cmdline.h) */
+	const char *arch = vms_checker_arch_define(c->o.defines, req->defines, req->source, plen);
+	if (arch)
+		vms_argv_push(&defs, arch);
 	copy_strv(&defs, c->o.defines);
 	copy_strv(&defs, req->defines);
 	struct vms_wire_setup setup = {

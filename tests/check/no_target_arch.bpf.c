@@ -1,5 +1,5 @@
-// BPF_KPROBE reads registers: without -D__TARGET_ARCH_x86 (or another arch) clang
-// stops with "Must specify a BPF target arch"; so must the fast checker, on line 8.
+// BPF_KPROBE reads registers: libbpf's PT_REGS_* need __TARGET_ARCH_<arch>. Like
+// vmslim build, check and the language server take the host's unless one is chosen.
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_tracing.h>

@@ -119,3 +119,20 @@ add_test(NAME serve_sandbox_modes
   COMMAND sh ${CMAKE_CURRENT_LIST_DIR}/sandbox_modes.sh ${VMSLIM_BIN} ${serve_vmlinux_dir}
           ${CMAKE_CURRENT_BINARY_DIR}/serve_sandbox_modes)
 set_tests_properties(serve_sandbox_modes PROPERTIES TIMEOUT 300 LABELS serve)
+
+# the remote tier (issue 13): two daemons sharing answers through a redis-server the test
+# starts on a Unix socket of its own; skipped without redis-server
+add_executable(test_serve_remote ${CMAKE_CURRENT_LIST_DIR}/test_serve_remote.c)
+target_link_libraries(test_serve_remote PRIVATE vmslim_serve vmslim_common PkgConfig::JSONC)
+set_target_properties(test_serve_remote PROPERTIES RUNTIME_OUTPUT_DIRECTORY ${CMAKE_CURRENT_BINARY_DIR})
+foreach(part share corrupt down slow many)
+  add_test(NAME serve_remote_${part}
+    COMMAND test_serve_remote ${part} ${VMSLIM_BIN} ${serve_vmlinux_dir} ${VMSLIM_PROGS_DIR}
+            ${CMAKE_CURRENT_BINARY_DIR}/serve_remote_${part})
+  set_tests_properties(serve_remote_${part} PROPERTIES TIMEOUT 600 LABELS "serve;remote" SKIP_RETURN_CODE 77)
+endforeach()
+add_executable(test_remote_url ${CMAKE_CURRENT_LIST_DIR}/test_remote_url.c)
+target_link_libraries(test_remote_url PRIVATE vmslim_remote vmslim_common)
+set_target_properties(test_remote_url PROPERTIES RUNTIME_OUTPUT_DIRECTORY ${CMAKE_CURRENT_BINARY_DIR})
+add_test(NAME serve_remote_url COMMAND test_remote_url)
+set_tests_properties(serve_remote_url PROPERTIES LABELS "serve;remote")
