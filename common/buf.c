@@ -142,3 +142,13 @@ void vms_argv_free(struct vms_argv *a)
 	free(a->v);
 	memset(a, 0, sizeof(*a));
 }
+
+int vms_argv_equal(const struct vms_argv *a, const struct vms_argv *b)
+{
+	if (a->n != b->n)
+		return 0;
+	for (size_t i = 0; i < a->n; i++)
+		if (strcmp(a->v[i], b->v[i]))
+			return 0;
+	return 1;
+}

@@ -57,6 +57,8 @@ struct vms_argv {
 void vms_argv_push(struct vms_argv *a, const char *s);
 void vms_argv_pushf(struct vms_argv *a, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void vms_argv_free(struct vms_argv *a);
+/* 1 when both hold the same strings in the same order. */
+int vms_argv_equal(const struct vms_argv *a, const struct vms_argv *b);
 
 /* Allocation that cannot fail silently: aborts with a message on out-of-memory, the only
  * place where the library gives up, since nothing sensible can continue. */

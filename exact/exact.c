@@ -203,15 +203,6 @@ static void build_args(const struct vms_exact *x, const char *text, size_t len,
 	vms_argv_free(&a.defs);
 }
 
-static int same_args(const struct vms_argv *a, const struct vms_argv *b)
-{
-	if (a->n != b->n)
-		return 0;
-	for (size_t i = 0; i < a->n; i++)
-		if (strcmp(a->v[i], b->v[i]))
-			return 0;
-	return 1;
-}
 
 /* ---- checks ---------------------------------------------------------------------- */
 
@@ -263,7 +254,7 @@ int vms_exact_check(struct vms_exact *x, const char *text, size_t len, struct vm
 				    .Length = (unsigned long)len };
 	struct vms_argv args = { 0 };
 	build_args(x, text, len, &args);
-	if (x->tu && !same_args(&args, &x->args)) {
+	if (x->tu && !vms_argv_equal(&args, &x->args)) {
 		/* the text changed its own architecture define: a new command line */
 		clang_disposeTranslationUnit(x->tu);
 		x->tu = NULL;

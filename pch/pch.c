@@ -279,15 +279,6 @@ struct want {
 	int no_crash_diagnostics;
 };
 
-static int argv_equal(const struct vms_argv *a, const struct vms_argv *b)
-{
-	if (a->n != b->n)
-		return 0;
-	for (size_t i = 0; i < a->n; i++)
-		if (strcmp(a->v[i], b->v[i]))
-			return 0;
-	return 1;
-}
 
 /* The PCH itself: the file the manifest describes, its bytes those it hashed, unless
  * the caller's seal still vouches for them. 1 it is, 0 not (*why owned); info->seal and
@@ -338,10 +329,10 @@ static int check_pch_bytes(const struct want *w, const struct manifest *m,
 static int flags_match(const struct manifest *m, const struct want *w)
 {
 	if (m->files.n > 1)
-		return argv_equal(&m->flags, &w->flags);
+		return vms_argv_equal(&m->flags, &w->flags);
 	struct vms_argv rest = { 0 };
 	pch_split_search_flags(&m->flags, NULL, &rest);
-	int same = argv_equal(&rest, &w->rest);
+	int same = vms_argv_equal(&rest, &w->rest);
 	vms_argv_free(&rest);
 	return same;
 }
@@ -701,7 +692,7 @@ static int search_matters(const char *manifest, const struct want *w)
 	if (m.files.n > 1) {
 		struct vms_argv search = { 0 };
 		pch_split_search_flags(&m.flags, &search, NULL);
-		matters = !argv_equal(&search, &w->search);
+		matters = !vms_argv_equal(&search, &w->search);
 		vms_argv_free(&search);
 	}
 	manifest_free(&m);
