@@ -502,16 +502,6 @@ static int ask(struct vms_tcc_checker *c, struct snapshot *s, const struct vms_t
 	return rc;
 }
 
-/* Lines the preamble covers: the template's lines past them are the program's end. */
-static int lines_of(const char *s, size_t len)
-{
-	int lines = 0;
-	for (size_t k = 0; k < len; k++)
-		lines += s[k] == '\n';
-	if (len && s[len - 1] != '\n')
-		lines++;
-	return lines;
-}
 
 /* The verdict on an answered request: TCC's messages when the child answered, a
  * "not checked" warning when it did not. */
@@ -523,7 +513,7 @@ static enum vms_tcc_status verdict(const struct vms_tcc_checker *c,
 {
 	struct vms_name_map map = { .from = { s->tmpl_path, s->body_path }, .to = p->name,
 				    .tmpl = s->tmpl_path,
-				    .preamble_lines = lines_of(req->source, p->plen) };
+				    .preamble_lines = vms_tcc_count_lines(req->source, p->plen) };
 	switch (res->outcome) {
 	case VMS_WIRE_DONE:
 		return vms_tcc_classify(msgs, &map, req->source, req->len, c->o.vmlinux_header,

@@ -292,39 +292,7 @@ int vms_tcc_close(int fd)
 	return close(fd);
 }
 
-/* ---- inline asm ---- */
-
-void asm_instr(void);
-void asm_global_instr(void);
-void vms_tcc_asm_instr(void);
-void vms_tcc_asm_global_instr(void);
-
-static int asm_depth;
-
-/* An error longjmps out of TCC before the decrement; the next check resets the count. */
-void vms_tcc_asm_instr(void)
-{
-	asm_depth++;
-	asm_instr();
-	asm_depth--;
-}
-
-void vms_tcc_asm_global_instr(void)
-{
-	asm_depth++;
-	asm_global_instr();
-	asm_depth--;
-}
-
-int vms_hooks_in_asm(void)
-{
-	return asm_depth > 0;
-}
-
-void vms_hooks_reset_asm(void)
-{
-	asm_depth = 0;
-}
+/* inline assembly: asm_hooks.c (shared with the WebAssembly build) */
 
 /* ---- end of a translation unit ---- */
 

@@ -60,7 +60,11 @@ void vms_hooks_track(int on);
 /* Moves the tracked list out (caller owns the entries and the array). */
 void vms_hooks_take_tracked(struct vms_tracked_file **v, size_t *n);
 
-/* Inline assembly: TCC assembles it as x86, so any error inside is "unsupported". */
+/* preamble.c: the lines of s[0..len), a last line without its newline included. */
+int vms_tcc_count_lines(const char *s, size_t len);
+
+/* Inline assembly (asm_hooks.c): TCC assembles it as x86, so any error inside is
+ * "unsupported". */
 int vms_hooks_in_asm(void);
 void vms_hooks_reset_asm(void);
 

@@ -106,3 +106,15 @@ size_t vms_tcc_preamble_len(const char *src, size_t len)
 	vms_diags_free(&refused);
 	return c.safe;
 }
+
+/* Lines the preamble covers: the template's lines past them are the program's end (a
+ * last line without its newline counts). */
+int vms_tcc_count_lines(const char *s, size_t len)
+{
+	int lines = 0;
+	for (size_t k = 0; k < len; k++)
+		lines += s[k] == '\n';
+	if (len && s[len - 1] != '\n')
+		lines++;
+	return lines;
+}

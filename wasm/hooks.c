@@ -336,38 +336,7 @@ void vms_tcc_gen_finish(struct TCCState *s1)
 	tccgen_finish(s1);
 }
 
-/* ---- inline assembly ---- */
-
-void asm_instr(void);
-void asm_global_instr(void);
-void vms_tcc_asm_instr(void);
-void vms_tcc_asm_global_instr(void);
-
-static int asm_depth;
-
-void vms_tcc_asm_instr(void)
-{
-	asm_depth++;
-	asm_instr();
-	asm_depth--;
-}
-
-void vms_tcc_asm_global_instr(void)
-{
-	asm_depth++;
-	asm_global_instr();
-	asm_depth--;
-}
-
-int vms_hooks_in_asm(void)
-{
-	return asm_depth > 0;
-}
-
-void vms_hooks_reset_asm(void)
-{
-	asm_depth = 0;
-}
+/* inline assembly: asm_hooks.c (shared with the WebAssembly build) */
 
 /* ---- exit ---- */
 

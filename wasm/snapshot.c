@@ -49,15 +49,6 @@ static struct {
 	double woke;
 } S;
 
-static int lines_of(const char *s, size_t len)
-{
-	int lines = 0;
-	for (size_t k = 0; k < len; k++)
-		lines += s[k] == '\n';
-	if (len && s[len - 1] != '\n')
-		lines++;
-	return lines;
-}
 
 /* The answer, then out to JS. */
 static void finish(void)
@@ -121,7 +112,7 @@ EMSCRIPTEN_KEEPALIVE int vms_wasm_snap_prepare(const char *src, size_t plen, con
 	S.tmpl_path = side_path(dir, "preamble");
 	S.body_path = side_path(dir, "body");
 	free(dir);
-	S.preamble_lines = lines_of(src, plen);
+	S.preamble_lines = vms_tcc_count_lines(src, plen);
 	vms_buf_append(&S.tmpl, src, plen);
 	if (plen && src[plen - 1] != '\n')
 		vms_buf_puts(&S.tmpl, "\n");
