@@ -30,6 +30,8 @@ struct vms_bench_opts {
 					 * command (`vmslim build`, `vmslim serve`); NULL: those
 					 * rows are skipped */
 	int no_daemon;			/* skip the daemon rows */
+	int all_rows;			/* also the internal variants (allocators, libtcc in
+					 * process, -gmodules, in-process builds) */
 	const char *clang;		/* NULL: vms_clang_default(NULL) */
 	const char *tcc;		/* the `tcc` command; NULL: "tcc" */
 	const char *work_dir;		/* NULL: a temporary directory, removed afterwards */
@@ -58,6 +60,7 @@ struct vms_bench_row {
 	const char *stage;	/* "extract", "check", "build" */
 	const char *label;	/* what a person reads: "clang -g -O2, full header" */
 	const char *calls;	/* the project function(s) or command the row times */
+	const char *command;	/* what a user types for this pipeline */
 	int baseline;		/* the reference of its stage (ratio 1.0) */
 	enum vms_bench_state state;
 	char *note;		/* why it failed/crashed, or a remark; NULL if none */
@@ -107,8 +110,13 @@ void vms_bench_markdown(const struct vms_bench_report *rep, const char *command,
 			struct vms_buf *out);
 void vms_bench_json(const struct vms_bench_report *rep, const char *command,
 		    struct vms_buf *out);
-/* Horizontal latency bars on a log axis (median, with a p90 whisker), one panel per
- * program; crashed and failed rows are drawn as labelled placeholders. */
-void vms_bench_svg(const struct vms_bench_report *rep, const char *command, struct vms_buf *out);
+/* Horizontal bars, one panel per program; crashed and failed rows are drawn as labelled
+ * placeholders. The axis: speed-up against the stage's baseline (linear, per stage), time
+ * (median with a p90 whisker) linear per stage, or time on one log axis. */
+enum vms_bench_axis { VMS_BENCH_AXIS_SPEEDUP = 0, VMS_BENCH_AXIS_LOG, VMS_BENCH_AXIS_LINEAR };
+const char *vms_bench_axis_name(enum vms_bench_axis a);	/* "speedup", "log", "linear" */
+int vms_bench_axis_parse(const char *s, enum vms_bench_axis *out);	/* 0 or -1 */
+void vms_bench_svg(const struct vms_bench_report *rep, const char *command,
+		   enum vms_bench_axis axis, struct vms_buf *out);
 
 #endif

@@ -10,6 +10,7 @@
 /* CMake says which of the libraries still being written exist in this build. */
 
 struct vms_tcc_checker;
+struct brow_def;
 
 /* One program under test, with everything prepared for it. */
 struct vms_exact;
@@ -54,6 +55,8 @@ struct bctx {
 	struct bprog *progs;
 	size_t n_progs;
 	int timeout_ms;
+	const struct brow_def **rows;	/* the rows this run measures, in report order */
+	size_t n_rows;
 };
 
 /* What one run of a row produced. */
@@ -72,6 +75,8 @@ struct brow_def {
 	void (*run)(struct bctx *c, struct bprog *p, const struct brow_def *def,
 		    struct bsample *s);
 	int arg;		/* row-specific: which header, which allocator... */
+	const char *command;	/* what a user types for this pipeline */
+	int internal;		/* a variant of the project's own: only with all_rows */
 };
 
 extern const struct brow_def vms_bench_rows[];

@@ -283,7 +283,7 @@ static void row_stats(struct vms_bench_row *r)
 
 static void finish_rows(struct bctx *c, struct vms_bench_report *rep, char **last_obj)
 {
-	size_t nr = vms_bench_n_rows;
+	size_t nr = c->n_rows;
 	for (size_t i = 0; i < rep->n; i++)
 		row_stats(&rep->rows[i]);
 	for (size_t pi = 0; pi < c->n_progs; pi++) {
@@ -417,19 +417,25 @@ int vms_bench_run(const struct vms_bench_opts *o, struct vms_bench_report *rep,
 			       d->v[i].file ? ": " : "", d->v[i].msg);
 	vms_diags_free(d);
 
-	size_t nr = vms_bench_n_rows;
+	/* the rows of this run: a user's choices, and the internal variants only when asked */
+	c.rows = vms_xcalloc(vms_bench_n_rows, sizeof(*c.rows));
+	for (size_t j = 0; j < vms_bench_n_rows; j++)
+		if (o->all_rows || !vms_bench_rows[j].internal)
+			c.rows[c.n_rows++] = &vms_bench_rows[j];
+	size_t nr = c.n_rows;
 	rep->n = c.n_progs * nr;
 	rep->rows = vms_xcalloc(rep->n, sizeof(*rep->rows));
 	last_obj = vms_xcalloc(rep->n, sizeof(*last_obj));
 	for (size_t i = 0; i < c.n_progs; i++)
 		for (size_t j = 0; j < nr; j++) {
 			struct vms_bench_row *r = &rep->rows[i * nr + j];
-			const struct brow_def *def = &vms_bench_rows[j];
+			const struct brow_def *def = c.rows[j];
 			r->program = vms_xstrdup(c.progs[i].name);
 			r->id = def->id;
 			r->stage = def->stage;
 			r->label = def->label;
 			r->calls = def->calls;
+			r->command = def->command;
 			r->baseline = def->baseline;
 			r->out_bytes = r->ref_bytes = -1;
 			r->same_object = -1;
@@ -449,7 +455,7 @@ int vms_bench_run(const struct vms_bench_opts *o, struct vms_bench_report *rep,
 				if (r->state != VMS_BENCH_OK)
 					continue;
 				struct bsample s = { .out_bytes = -1, .ref_bytes = -1 };
-				vms_bench_rows[j].run(&c, &c.progs[i], &vms_bench_rows[j], &s);
+				c.rows[j]->run(&c, &c.progs[i], c.rows[j], &s);
 				if (s.state != VMS_BENCH_OK) {
 					r->state = s.state;
 					free(r->note);
@@ -514,6 +520,7 @@ out:
 	for (size_t i = 0; i < c.n_progs; i++)
 		free_prog(&c.progs[i]);
 	free(c.progs);
+	free(c.rows);
 	free(c.work), free(c.cache), free(c.full_dir), free(c.full), free(c.clang), free(c.tcc);
 	free(c.pch_full), free(c.gm_pch_full), free(c.pch_full_err), free(c.gm_pch_full_err);
 	vms_argv_free(&progs);

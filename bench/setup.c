@@ -153,9 +153,13 @@ int bench_prepare_global(struct bctx *c, struct vms_diags *d)
 	char *p = vms_xasprintf("%s/full.pch", c->work);
 	c->pch_full = hand_pch(c, c->full, "the full header", p, 0, &c->pch_full_err, d);
 	free(p);
-	p = vms_xasprintf("%s/full-gmodules.pch", c->work);
-	c->gm_pch_full = hand_pch(c, c->full, "the full header", p, 1, &c->gm_pch_full_err, d);
-	free(p);
+	/* the -gmodules PCHs serve only internal rows: made only when those run */
+	if (c->o->all_rows) {
+		p = vms_xasprintf("%s/full-gmodules.pch", c->work);
+		c->gm_pch_full = hand_pch(c, c->full, "the full header", p, 1,
+					  &c->gm_pch_full_err, d);
+		free(p);
+	}
 	struct vms_tcc_opts to;
 	bench_tcc_opts(c, c->full, NULL, &to);
 	if (vms_tcc_checker_new(&to, &c->checker_full, d) < 0)
@@ -165,14 +169,18 @@ int bench_prepare_global(struct bctx *c, struct vms_diags *d)
 
 int bench_prepare_prog(struct bctx *c, struct bprog *p, struct vms_diags *d)
 {
-	char *pch = vms_xasprintf("%s/slim.pch", p->root);
-	char *what = vms_xasprintf("%s's slim header", p->name);
-	p->pch_slim = hand_pch(c, p->slim, what, pch, 0, &p->pch_slim_err, d);
-	free(pch);
-	pch = vms_xasprintf("%s/slim-gmodules.pch", p->root);
-	p->gm_pch_slim = hand_pch(c, p->slim, what, pch, 1, &p->gm_pch_slim_err, d);
-	free(pch);
-	free(what);
+	/* hand-made PCHs of a slim header serve only internal rows (vmslim builds a slim
+	 * header without one: parsing it costs less than loading a PCH) */
+	if (c->o->all_rows) {
+		char *pch = vms_xasprintf("%s/slim.pch", p->root);
+		char *what = vms_xasprintf("%s's slim header", p->name);
+		p->pch_slim = hand_pch(c, p->slim, what, pch, 0, &p->pch_slim_err, d);
+		free(pch);
+		pch = vms_xasprintf("%s/slim-gmodules.pch", p->root);
+		p->gm_pch_slim = hand_pch(c, p->slim, what, pch, 1, &p->gm_pch_slim_err, d);
+		free(pch);
+		free(what);
+	}
 	const char *inc[] = { p->dir, NULL };
 	struct vms_tcc_opts to;
 	bench_tcc_opts(c, p->slim, inc, &to);

@@ -16,16 +16,17 @@ static const char help[] =
 	"usage: vmslim bench [PROG.c ...] [--runs N] [--quick] [--json FILE]\n"
 	"                    [--markdown FILE] [--plot FILE.svg] [options]\n"
 	"\n"
-	"Measures every pipeline on the same programs and the same header, rows\n"
-	"interleaved (A B C ... A B C ...) after warm-up: checks (clang -fsyntax-only,\n"
-	"the tcc command, libtcc in process with glibc malloc and with the arena, the TCC\n"
-	"snapshot checker, vmslim check --exact after its first parse; full and slim\n"
-	"header), builds (clang full and slim, clang with\n"
-	"a PCH made by hand, -gmodules (reported as \"crashes\" where clang dies), vmslim\n"
-	"build with a warm cache (in process and as a command), the daemon (a new source\n"
-	"and a cache hit); object sizes, and whether each object\n"
-	"has the plain build's code) and vmslim extract (time, slim header size).\n"
-	"Reports median, p90 and the ratio to the stage's baseline row.\n"
+	"Measures the pipelines a user can choose between, on the same programs and the\n"
+	"same header, rows interleaved (A B C ... A B C ...) after warm-up: checks (clang\n"
+	"-fsyntax-only, the tcc command, the language server's fast and exact checks, the\n"
+	"daemon), builds (clang with the full and the slim header, clang with a PCH made by\n"
+	"hand, the vmslim build command, the daemon: a new source and a cache hit; object\n"
+	"sizes, and whether each object has the plain build's code) and vmslim extract\n"
+	"(time, slim header size). Reports median, p90 and the ratio to the stage's\n"
+	"baseline row; \"What each row runs\" gives each row as the command to type.\n"
+	"--all-rows adds the project's internal variants (libtcc in process with glibc\n"
+	"malloc and with the arena, -gmodules, reported as \"crashes\" where clang dies,\n"
+	"in-process builds, PCHs of slim headers).\n"
 	"\n"
 	"With no program: the built-in examples (execsnoop, procinfo, xdp_filter) and the\n"
 	"running kernel's vmlinux.h (/sys/kernel/btf/vmlinux, else the pinned BTF).\n"
@@ -40,7 +41,10 @@ static const char help[] =
 	"  --clang PATH         " HELP_SPEC_CLANG "\n"
 	"  --json FILE          every row and sample, for machines\n"
 	"  --markdown FILE      the table (also printed on stdout)\n"
-	"  --plot FILE.svg      latency bars, log scale\n"
+	"  --plot FILE.svg      the bars as an SVG\n"
+	"  --axis AXIS          of the plot: speedup (default: times faster than the\n"
+	"                       stage's baseline, linear), linear (ms, linear), log (ms)\n"
+	"  --all-rows           also the internal variants (see above)\n"
 	"  --keep DIR           work in DIR and keep it (headers, PCHs, objects)\n"
 	"  --no-daemon          skip the daemon row (do not start `vmslim serve`)\n"
 	"  -h, --help           " HELP_SPEC_HELP "\n"
@@ -95,7 +99,7 @@ static char *pinned_btf(const char *headers_dir)
 }
 
 enum { OPT_RUNS = 256, OPT_WARMUP, OPT_QUICK, OPT_HEADER, OPT_BTF, OPT_CLANG, OPT_JSON,
-       OPT_MD, OPT_PLOT, OPT_KEEP, OPT_NODAEMON };
+       OPT_MD, OPT_PLOT, OPT_KEEP, OPT_NODAEMON, OPT_AXIS, OPT_ALLROWS };
 static const struct option opts[] = {
 	{ "runs", required_argument, NULL, OPT_RUNS },
 	{ "warmup", required_argument, NULL, OPT_WARMUP },
@@ -108,6 +112,8 @@ static const struct option opts[] = {
 	{ "plot", required_argument, NULL, OPT_PLOT },
 	{ "keep", required_argument, NULL, OPT_KEEP },
 	{ "no-daemon", no_argument, NULL, OPT_NODAEMON },
+	{ "axis", required_argument, NULL, OPT_AXIS },
+	{ "all-rows", no_argument, NULL, OPT_ALLROWS },
 	CLI_OPT_HELP,
 	{ 0 },
 };
@@ -118,6 +124,7 @@ static const struct cli_spec spec = { "bench", help, "h", opts, NULL };
 struct bench_cmd {
 	struct vms_bench_opts o;
 	const char *json, *md, *plot;
+	enum vms_bench_axis axis;
 	struct vms_argv progs;
 	char *progs_dir, *fallback, *self, *cmd;
 };
@@ -150,6 +157,14 @@ static int parse(struct bench_cmd *b, int argc, char **argv)
 		case OPT_PLOT: b->plot = a.arg; break;
 		case OPT_KEEP: b->o.work_dir = a.arg; break;
 		case OPT_NODAEMON: b->o.no_daemon = 1; break;
+		case OPT_ALLROWS: b->o.all_rows = 1; break;
+		case OPT_AXIS:
+			if (vms_bench_axis_parse(a.arg, &b->axis) < 0) {
+				cli_error("bench", "--axis: '%s' is not speedup, linear or log",
+					  a.arg);
+				return VMS_EXIT_USAGE;
+			}
+			break;
 		}
 	}
 	if (c == CLI_EXIT)
@@ -234,7 +249,7 @@ static int report(const struct bench_cmd *b, const struct vms_bench_report *rep)
 		vms_buf_free(&buf);
 	}
 	if (b->plot) {
-		vms_bench_svg(rep, b->cmd, &buf);
+		vms_bench_svg(rep, b->cmd, b->axis, &buf);
 		if (write_out(b->plot, &buf) < 0)
 			rc = VMS_EXIT_FAIL;
 		vms_buf_free(&buf);

@@ -14,17 +14,22 @@ import xml.etree.ElementTree as ET
 
 SVG = "{http://www.w3.org/2000/svg}"
 
-# every row of the bench, in table order; the -gmodules rows may report "crashes"
+# the rows a user chooses between, in table order: the default set
 ROWS = [
     "extract",
-    "check.clang_full", "check.clang_slim", "check.tcc_full", "check.tcc_slim",
-    "check.libtcc_libc_full", "check.libtcc_arena_full",
-    "check.libtcc_libc_slim", "check.libtcc_arena_slim",
-    "check.snapshot_full", "check.snapshot_slim", "check.daemon_miss",
-    "build.clang_full", "build.clang_slim", "build.pch_full", "build.pch_slim",
-    "build.gmodules_full", "build.gmodules_slim",
-    "build.vmslim_full", "build.vmslim_slim", "build.vmslim_cmd_slim",
+    "check.clang_full", "check.clang_slim", "check.tcc_full",
+    "check.snapshot_full", "check.snapshot_slim", "check.exact_full", "check.exact_slim",
+    "check.daemon_miss",
+    "build.clang_full", "build.clang_slim", "build.pch_full",
+    "build.vmslim_cmd_full", "build.vmslim_cmd_slim",
     "build.daemon_miss", "build.daemon_hit",
+]
+# the project's internal variants: only with --all-rows (tests/bench/bench.cmake)
+INTERNAL = [
+    "check.tcc_slim", "check.libtcc_libc_full", "check.libtcc_arena_full",
+    "check.libtcc_libc_slim", "check.libtcc_arena_slim",
+    "build.pch_slim", "build.gmodules_full", "build.gmodules_slim",
+    "build.vmslim_full", "build.vmslim_slim",
 ]
 BASELINES = {"extract": "extract", "check": "check.clang_full", "build": "build.clang_full"}
 MAY_CRASH = {"build.gmodules_full", "build.gmodules_slim"}
@@ -71,6 +76,14 @@ def main():
     check(rep["header"]["bytes"] == os.path.getsize(header), "header size")
     rows = {(x["program"], x["id"]): x for x in rep["rows"]}
     prog = "execsnoop.bpf.c"
+    ids = [x["id"] for x in rep["rows"] if x["program"] == prog]
+    check(ids == ROWS, f"default rows {ids}, want {ROWS}")
+    for rid in INTERNAL:
+        check((prog, rid) not in rows, f"internal row {rid} without --all-rows")
+    # "What each row runs": the command a user types, for every row
+    for x in rep["rows"]:
+        check(bool(x.get("command")), f"{x['id']}: no command")
+        check(f"`{x['command']}`" in md_text, f"{x['id']}: command not in the markdown")
     for rid in ROWS:
         row = rows.get((prog, rid))
         if not check(row is not None, f"row {rid} missing"):
@@ -120,11 +133,24 @@ def main():
             check((p, rid) in bars, f"svg: no bar for {rid}")
         else:
             check(states.get((p, rid)) == row["state"], f"svg: no '{row['state']}' for {rid}")
+    # the default axis: speed-up against the stage's baseline, linear, so that a bar's
+    # length is proportional to the speed-up it shows
+    check(root.get("data-axis") == "speedup", f"svg axis {root.get('data-axis')}")
     ticks = [e.text for e in root.iter(SVG + "text") if e.get("class") == "tick"]
-    check(any(t and t.endswith(" ms") for t in ticks), "svg: no axis ticks in ms")
+    check(any(t and t.endswith("×") for t in ticks), "svg: no speed-up ticks")
+    widths = {}
     for e in root.iter(SVG + "rect"):
         if e.get("class") == "bar":
             check(float(e.get("width")) > 0, "svg: empty bar")
+            widths[e.get("data-row")] = (float(e.get("width")), float(e.get("data-speedup")))
+    # within a stage, bar widths are in the ratio of the speed-ups (linear axis)
+    for stage in ("check", "build"):
+        got = [(w, sp) for rid, (w, sp) in widths.items()
+               if rid.startswith(stage + ".") and sp > 0 and w > 2]
+        if len(got) >= 2:
+            (w1, s1), (w2, s2) = got[0], got[-1]
+            check(abs(w1 / w2 - s1 / s2) <= 0.05 * (s1 / s2) + 0.02,
+                  f"svg {stage}: widths {w1:.1f}/{w2:.1f} vs speed-ups {s1}/{s2}")
 
 
 if __name__ == "__main__":
