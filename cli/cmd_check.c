@@ -9,6 +9,7 @@
 #include "cli/cli.h"
 #include "cli/report.h"
 #include "common/common.h"
+#include "common/compdb.h"
 #include "exact/exact.h"
 #include "tccarena/tccarena.h"
 
@@ -32,6 +33,10 @@ static const char help[] =
 	"  -I DIR            add DIR to the include path\n"
 	"  -D NAME[=VALUE]   define a macro (e.g. -D__TARGET_ARCH_x86)\n"
 	"  --header H        use H wherever the program includes vmlinux.h\n"
+	"  -p DIR            the program's flags (-I, -D, -U, -include, --target) from\n"
+	"                    DIR's compile_commands.json (or DIR/build/'s), or its\n"
+	"                    compile_flags.txt, as clangd reads them; a program the database\n"
+	"                    does not list takes an entry of its directory's\n"
 	"  -W, --warnings    also show TCC's warnings in the program\n"
 	"  --exact           clang's diagnostics (libclang) instead of the fast checker's;\n"
 	"                    --mode, --confine and the limits do not apply\n"
@@ -79,7 +84,7 @@ static const struct option opts[] = {
 	{ 0 },
 };
 
-static const struct cli_spec spec = { "check", help, "I:D:Wh", opts, NULL };
+static const struct cli_spec spec = { "check", help, "I:D:Wp:h", opts, NULL };
 
 enum check_mode { M_SNAPSHOT, M_ARENA, M_LIBC };
 static const char *const mode_names[] = { "snapshot", "arena", "libc" };
@@ -92,6 +97,7 @@ struct check_cmd {
 	enum check_mode mode;
 	long repeat, interval_ms;
 	int stats, exact;
+	const char *compdb;		/* -p DIR */
 	const char *path;
 	char **paths;			/* --exact: every program given */
 	int npaths;
@@ -109,6 +115,7 @@ static int take_option(struct check_cmd *k, struct cli_args *a)
 	case 'I': vms_argv_push(&k->incs, a->arg); break;
 	case 'D': vms_argv_push(&k->defs, a->arg); break;
 	case 'W': k->o.warnings = 1; break;
+	case 'p': k->compdb = a->arg; break;
 	case O_HEADER: k->o.vmlinux_header = a->arg; break;
 	case O_STATS: k->stats = 1; break;
 	case O_EXACT: k->exact = 1; break;
@@ -258,6 +265,51 @@ static void print_stats(const struct check_cmd *k, const struct vms_tcc_result *
 	}
 }
 
+/* -p DIR: the program's flags from DIR's compilation database (common/compdb.h), appended
+ * to out as clang flags ("-I" "dir", "-DX", "-UX", "-include" "f", "--target=bpf").
+ * 0 (also without -p), or -1 with the reason printed. */
+static int project_flags(const struct check_cmd *k, const char *path, struct vms_argv *out)
+{
+	if (!k->compdb)
+		return 0;
+	struct vms_diags d = { 0 };
+	char *from = NULL;
+	int rc = vms_compdb_flags(path, k->compdb, out, &from, &d);
+	if (rc < 0)
+		cli_diags(stderr, &d);
+	else if (rc == 0)
+		cli_error("check", "-p %s: no compile_commands.json, build/compile_commands.json "
+			  "or compile_flags.txt there", k->compdb);
+	else
+		cli_doc_str("compile_commands", from);
+	vms_diags_free(&d);
+	free(from);
+	return rc > 0 ? 0 : -1;
+}
+
+/* The database's flags as the fast checker takes them: include directories of every kind
+ * (TCC has one search list), defines and undefines ("-NAME"); what it has no notion of
+ * (a forced -include, the target, the language standard) is said once and left out. */
+static void fast_flags(struct check_cmd *k, const struct vms_argv *f)
+{
+	static const char *const dirs[] = { "-I", "-isystem", "-iquote", "-idirafter" };
+	for (size_t i = 0; i < f->n; i++) {
+		const char *a = f->v[i];
+		int dir = 0;
+		for (size_t j = 0; j < sizeof(dirs) / sizeof(dirs[0]); j++)
+			dir |= !strcmp(a, dirs[j]);
+		if (dir && i + 1 < f->n)
+			vms_argv_push(&k->incs, f->v[++i]);
+		else if (!strncmp(a, "-D", 2))
+			vms_argv_push(&k->defs, a + 2);
+		else if (!strncmp(a, "-U", 2))
+			vms_argv_pushf(&k->defs, "-%s", a + 2);
+		else if (!strcmp(a, "-include") && i + 1 < f->n && !cli_json())
+			fprintf(stderr, "vmslim check: note: -include %s (from -p) is not seen by "
+				"the fast checker; --exact takes it\n", f->v[++i]);
+	}
+}
+
 /* Reads the program, checks it, prints: the exit code. */
 static int run(struct check_cmd *k)
 {
@@ -266,6 +318,14 @@ static int run(struct check_cmd *k)
 	int e = cli_read_input(k->path, &src, &len);
 	if (e < 0) {
 		cli_error("check", "cannot read %s: %s", k->path, strerror(-e));
+		return VMS_EXIT_FAIL;
+	}
+	struct vms_argv proj = { 0 };
+	int pf = project_flags(k, k->path, &proj);
+	fast_flags(k, &proj);
+	vms_argv_free(&proj);
+	if (pf < 0) {
+		free(src);
 		return VMS_EXIT_FAIL;
 	}
 	if (!k->o.headers_dir)
@@ -381,8 +441,19 @@ static int run_exact(struct check_cmd *k)
 	};
 	k->times = vms_xcalloc((size_t)k->repeat, sizeof(double));
 	int worst = VMS_EXIT_OK;
+	size_t n_own = flags.n;
 	for (int i = 0; i < k->npaths; i++) {
-		int rc = exact_one(k, k->paths[i], &xo);
+		/* each program's own database entry after the command line's flags */
+		while (flags.n > n_own)
+			free(flags.v[--flags.n]);
+		if (flags.v)
+			flags.v[flags.n] = NULL;
+		int rc = project_flags(k, k->paths[i], &flags) < 0 ? VMS_EXIT_FAIL : -1;
+		if (rc < 0) {
+			xo.flags = (const char *const *)flags.v;
+			xo.n_flags = flags.n;
+			rc = exact_one(k, k->paths[i], &xo);
+		}
 		if (rc > worst)
 			worst = rc;
 	}

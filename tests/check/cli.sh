@@ -131,5 +131,48 @@ expect 2 --exact --mode inprocess -I "$vdir" "$fx/good.bpf.c"
 expect 0 --exact -I "$vdir" --repeat 3 --stats "$fx/good.bpf.c"
 grep -qi "reparse" "$work/err" "$work/out" || bad "--exact --stats: no reparse figures"
 
+# -p DIR: the flags of a libbpf-tools-like tree (-I x86 -I .output, vmlinux.h under
+# .output) from its build/compile_commands.json, none given on the command line (issue 15)
+tree=$work/tree
+mkdir -p "$tree/x86" "$tree/.output" "$tree/build"
+cp "$vdir/vmlinux.h" "$tree/.output/"
+echo '#define ARCH_NAME_LEN 16' > "$tree/x86/arch.h"
+cat > "$tree/prog.bpf.c" <<'PROG'
+#include "vmlinux.h"
+#include <bpf/bpf_helpers.h>
+#include "arch.h"
+
+char name[ARCH_NAME_LEN];
+
+SEC("tp/sched/sched_process_exec")
+int handle(void *ctx)
+{
+	struct task_struct *t = (void *)bpf_get_current_task();
+	return PROG_VALUE + (t != 0);
+}
+char LICENSE[] SEC("license") = "GPL";
+PROG
+# a file the database does not list takes its directory's entry (clangd's rule)
+sed 's/return PROG_VALUE + (t != 0);/return t->no_such_member;/' "$tree/prog.bpf.c" > "$tree/other.bpf.c"
+printf '[{"directory": "%s", "command": "clang -g -O2 -target bpf -D__TARGET_ARCH_x86 -DPROG_VALUE=1 -I x86 -I .output -c prog.bpf.c -o .output/prog.bpf.o", "file": "prog.bpf.c"}]\n' "$tree" > "$tree/build/compile_commands.json"
+expect 1 "$tree/prog.bpf.c"
+grep -q "vmlinux.h" "$work/err" || bad "without -p, vmlinux.h is not found: $(cat "$work/err")"
+expect 0 -p "$tree" "$tree/prog.bpf.c"
+expect 0 -p "$tree/build" "$tree/prog.bpf.c"
+expect 0 --exact -p "$tree" "$tree/prog.bpf.c"
+expect 1 -p "$tree" "$tree/other.bpf.c"
+grep -q "other.bpf.c:11:.*error: .*no_such_member" "$work/err" || bad "-p, an error on its line: $(cat "$work/err")"
+grep -q "include file" "$work/err" && bad "-p, other.bpf.c: $(cat "$work/err")"
+expect 1 --exact -p "$tree" "$tree/other.bpf.c"
+grep -q "other.bpf.c:11:1[0-9]: error: no member named 'no_such_member'" "$work/err" || bad "--exact -p: $(cat "$work/err")"
+printf -- '-I\nx86\n-I\n.output\n-DPROG_VALUE=2\n' > "$tree/compile_flags.txt"
+rm "$tree/build/compile_commands.json"
+expect 0 -p "$tree" "$tree/prog.bpf.c"
+expect 1 -p "$work/no-such-dir" "$tree/prog.bpf.c"
+grep -q "no compile_commands.json" "$work/err" || bad "-p without a database: $(cat "$work/err")"
+echo '[{"directory": 1' > "$tree/compile_commands.json"
+expect 1 -p "$tree" "$tree/prog.bpf.c"
+grep -q "compile_commands.json" "$work/err" || bad "-p, a broken database names it: $(cat "$work/err")"
+
 [ $fail = 0 ] && echo "check cli: ok"
 exit $fail
