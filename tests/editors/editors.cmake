@@ -16,3 +16,10 @@ add_test(NAME editors_emacs
   COMMAND sh ${CMAKE_CURRENT_LIST_DIR}/emacs.sh ${VMSLIM_BIN} ${PROJECT_SOURCE_DIR}/docs/editors.md
           ${CMAKE_BINARY_DIR}/vmlinux/6.18.44 ${CMAKE_CURRENT_BINARY_DIR}/editors/emacs)
 set_tests_properties(editors_emacs PROPERTIES LABELS editors SKIP_RETURN_CODE 77 TIMEOUT 300)
+# editors_helix: Helix is not in Debian 12; the doc's languages.toml is parsed and the
+# server command it gives is driven as Helix would drive it
+add_test(NAME editors_helix
+  COMMAND ${Python3_EXECUTABLE} ${CMAKE_CURRENT_LIST_DIR}/helix.py ${VMSLIM_BIN}
+          ${PROJECT_SOURCE_DIR}/docs/editors.md ${CMAKE_BINARY_DIR}/vmlinux/6.18.44
+          ${CMAKE_CURRENT_BINARY_DIR}/editors/helix)
+set_tests_properties(editors_helix PROPERTIES LABELS editors SKIP_RETURN_CODE 77 TIMEOUT 300)
