@@ -57,6 +57,7 @@ static void show_stats(const char *dir)
 	vms_cache_usage(dir, &u);
 	uint64_t hit = vms_cache_counter(dir, "pch", "hit"), miss = vms_cache_counter(dir, "pch", "miss");
 	uint64_t evicted = vms_cache_counter(dir, "cache", "evicted");
+	uint64_t cc_hit = vms_cache_counter(dir, "cc", "hit"), cc_miss = vms_cache_counter(dir, "cc", "miss");
 	if (cli_json()) {
 		cli_doc_str("cache_dir", dir);
 		struct json_object *kinds = json_object_new_object();
@@ -72,6 +73,8 @@ static void show_stats(const char *dir)
 		cli_doc_int("pch_hits", (long long)hit);
 		cli_doc_int("pch_misses", (long long)miss);
 		cli_doc_int("evictions", (long long)evicted);
+		cli_doc_int("cc_hits", (long long)cc_hit);
+		cli_doc_int("cc_misses", (long long)cc_miss);
 		return;
 	}
 	char a[32], b[32];
@@ -90,6 +93,8 @@ static void show_stats(const char *dir)
 	if (hit + miss)
 		printf("pch hit rate         %.1f%%\n", 100.0 * (double)hit / (double)(hit + miss));
 	printf("evictions            %llu\n", (unsigned long long)evicted);
+	printf("cc hits (daemon)     %llu\ncc misses (compiles) %llu\n", (unsigned long long)cc_hit,
+	       (unsigned long long)cc_miss);
 }
 
 int cmd_cache(int argc, char **argv)

@@ -12,6 +12,11 @@
 #include "common/compdb.h"
 #include "exact/exact.h"
 #include "tccarena/tccarena.h"
+#include "serve/cc.h"
+#include "serve/serve.h"
+
+#include <json-c/json.h>
+#include <unistd.h>
 
 static const char help[] =
 	"usage: vmslim check [OPTIONS] PROG.c\n"
@@ -51,6 +56,10 @@ static const char help[] =
 	"  --mem-limit MB    per-check memory limit (default 1024)\n"
 	"  --confine         open only files under the include directories (untrusted input)\n"
 	"  --headers-dir D   vmslim's headers (TCC prelude); default: the installed ones\n"
+	"  --no-daemon       check in this process (also VMSLIM_NO_DAEMON=1); by default a\n"
+	"                    one-shot check goes to the per-user daemon `vmslim cc` uses\n"
+	"                    (started on first use), which keeps the snapshot warm; the\n"
+	"                    diagnostics and exit status are the same either way\n"
 	"  -h, --help        " HELP_SPEC_HELP "\n"
 	"\n"
 	"PROG.c may be '-' for standard input (named <stdin> in diagnostics).\n"
@@ -67,7 +76,7 @@ static const char help[] =
 	"With --exact and several programs, the highest status of any of them.\n";
 
 enum { O_HEADER = 256, O_REPEAT, O_STATS, O_MODE, O_TIME, O_MEM, O_CONFINE, O_HDRDIR, O_INTERVAL,
-       O_EXACT };
+       O_EXACT, O_NODAEMON };
 static const struct option opts[] = {
 	{ "header", required_argument, NULL, O_HEADER },
 	{ "warnings", no_argument, NULL, 'W' },
@@ -80,6 +89,7 @@ static const struct option opts[] = {
 	{ "confine", no_argument, NULL, O_CONFINE },
 	{ "headers-dir", required_argument, NULL, O_HDRDIR },
 	{ "exact", no_argument, NULL, O_EXACT },
+	{ "no-daemon", no_argument, NULL, O_NODAEMON },
 	CLI_OPT_HELP,
 	{ 0 },
 };
@@ -98,6 +108,7 @@ struct check_cmd {
 	long repeat, interval_ms;
 	int stats, exact;
 	const char *compdb;		/* -p DIR */
+	int no_daemon;			/* --no-daemon */
 	const char *path;
 	char **paths;			/* --exact: every program given */
 	int npaths;
@@ -119,6 +130,7 @@ static int take_option(struct check_cmd *k, struct cli_args *a)
 	case O_HEADER: k->o.vmlinux_header = a->arg; break;
 	case O_STATS: k->stats = 1; break;
 	case O_EXACT: k->exact = 1; break;
+	case O_NODAEMON: k->no_daemon = 1; break;
 	case O_CONFINE: k->o.confine = 1; break;
 	case O_HDRDIR: k->o.headers_dir = a->arg; break;
 	case O_MODE: k->mode_name = a->arg; break;
@@ -310,6 +322,85 @@ static void fast_flags(struct check_cmd *k, const struct vms_argv *f)
 	}
 }
 
+/* ---- one-shot checks through the per-user daemon ------------------------------------ */
+
+/* A path as the daemon must see it: absolute (it does not run in our directory). */
+static char *abs_path(const char *cwd, const char *p)
+{
+	return p[0] == '/' ? vms_xstrdup(p) : vms_xasprintf("%s/%s", cwd, p);
+}
+
+static void push_paths(struct json_object *req, const char *k, const struct vms_argv *v,
+		       const char *cwd, struct json_object *rel)
+{
+	struct json_object *a = json_object_new_array();
+	for (size_t i = 0; i < v->n; i++) {
+		char *p = cwd ? abs_path(cwd, v->v[i]) : vms_xstrdup(v->v[i]);
+		json_object_array_add(a, json_object_new_string(p));
+		if (rel && v->v[i][0] != '/')
+			json_object_array_add(rel, json_object_new_string(p));
+		free(p);
+	}
+	json_object_object_add(req, k, a);
+}
+
+/* The check by the daemon's warm checker: 0 with r filled, -1 when it cannot answer (the
+ * caller checks in this process). Only the plain one-shot form goes there: --repeat,
+ * --stats, --mode and --confine measure or confine this process's own checker. */
+static int check_via_daemon(struct check_cmd *k, struct vms_tcc_result *r)
+{
+	const char *env = getenv("VMSLIM_NO_DAEMON");
+	char cwd[4096];
+	if (k->no_daemon || (env && *env && strcmp(env, "0")) || k->repeat != 1 || k->stats ||
+	    k->mode != M_SNAPSHOT || k->o.confine || !strcmp(k->path, "-") ||
+	    !getcwd(cwd, sizeof(cwd)))
+		return -1;
+	struct json_object *req = json_object_new_object(), *rel = json_object_new_array();
+	char *file = abs_path(cwd, k->path);
+	char *hdir = abs_path(cwd, k->o.headers_dir);
+	json_object_object_add(req, "op", json_object_new_string("check_file"));
+	json_object_object_add(req, "file", json_object_new_string(file));
+	json_object_object_add(req, "name", json_object_new_string(cli_input_name(k->path)));
+	json_object_object_add(req, "cwd", json_object_new_string(cwd));
+	json_object_object_add(req, "headers_dir", json_object_new_string(hdir));
+	if (k->o.vmlinux_header) {
+		char *h = abs_path(cwd, k->o.vmlinux_header);
+		json_object_object_add(req, "header", json_object_new_string(h));
+		free(h);
+	}
+	push_paths(req, "include_dirs", &k->incs, cwd, rel);
+	push_paths(req, "defines", &k->defs, NULL, NULL);
+	json_object_object_add(req, "relative_dirs", rel);
+	json_object_object_add(req, "warnings", json_object_new_int(k->o.warnings));
+	json_object_object_add(req, "time_limit_ms", json_object_new_int(k->o.time_limit_ms));
+	json_object_object_add(req, "mem_limit_mib", json_object_new_int((int)(k->o.mem_limit >> 20)));
+	free(file);
+	free(hdir);
+	struct vms_user_call call = { 0 };
+	char *reply = NULL;
+	int e = vms_user_daemon_call(&call, json_object_to_json_string_ext(req, JSON_C_TO_STRING_PLAIN),
+				     &reply);
+	json_object_put(req);
+	if (e < 0)
+		return -1;
+	struct json_object *o = json_tokener_parse(reply), *v, *arr;
+	free(reply);
+	int ok = o && json_object_object_get_ex(o, "ok", &v) && json_object_get_boolean(v) &&
+		 json_object_object_get_ex(o, "tcc_status", &v) &&
+		 json_object_object_get_ex(o, "diagnostics", &arr);
+	if (ok) {
+		memset(r, 0, sizeof(*r));
+		r->status = (enum vms_tcc_status)json_object_get_int(v);
+		vms_diags_from_json(arr, &r->diags);
+		/* a checker that could not run is no answer: this process tries itself */
+		ok = r->status != VMS_TCC_FAILED;
+		if (!ok)
+			vms_tcc_result_free(r);
+	}
+	json_object_put(o);
+	return ok ? 0 : -1;
+}
+
 /* Reads the program, checks it, prints: the exit code. */
 static int run(struct check_cmd *k)
 {
@@ -336,6 +427,16 @@ static int run(struct check_cmd *k)
 		.source = src, .len = len, .file_name = cli_input_name(k->path),
 	};
 	int rc = VMS_EXIT_FAIL;
+	struct vms_tcc_result dr;
+	if (check_via_daemon(k, &dr) == 0) {
+		cli_diags(stderr, &dr.diags);
+		cli_doc_str("file", k->req.file_name);
+		cli_doc_str("checker", "fast");
+		rc = exit_code(&dr, k->req.file_name);
+		vms_tcc_result_free(&dr);
+		free(src);
+		return rc;
+	}
 	if (k->mode != M_SNAPSHOT || start_checker(k) == 0) {
 		struct vms_tcc_result r = { 0 };
 		run_checks(k, &r);

@@ -9,7 +9,9 @@
 #include "cli/cli.h"
 #include "common/sandbox.h"
 #include "remote/remote.h"
+#include "serve/cc.h"
 #include "serve/serve.h"
+#include "cli/serve_http.h"
 
 static const char help[] =
 	"usage: vmslim serve [--socket PATH] [-I DIR ...] [OPTIONS]\n"
@@ -63,6 +65,14 @@ static const char help[] =
 	"      --remote-ttl S     entries written expire after S seconds (default: never;\n"
 	"                         Redis's maxmemory policy bounds them)\n"
 	"      --remote-read-only look up, never write (for untrusted runners)\n"
+	"      --user             the per-user daemon `vmslim cc` starts by itself: only this\n"
+	"                         user may connect (SO_PEERCRED), it compiles the user's own\n"
+	"                         files by path (op \"cc\") and writes their outputs; socket\n"
+	"                         $XDG_RUNTIME_DIR/vmslim/daemon.sock, else\n"
+	"                         /tmp/vmslim-UID/daemon.sock; here --idle-timeout S stops\n"
+	"                         the daemon after S seconds without requests (default\n"
+	"                         $VMSLIM_IDLE_TIMEOUT, else 600)\n"
+	SERVE_HTTP_HELP
 	"      --clang PATH       " HELP_SPEC_CLANG "\n"
 	"      --headers-dir D    " HELP_SPEC_HEADERS_DIR "\n"
 	"  -q, --quiet            no log lines on stderr\n"
@@ -85,7 +95,8 @@ static void log_line(void *ctx, const char *line)
 
 enum { O_HEADER = 256, O_CACHE, O_NODISK, O_CSIZE, O_MCACHE, O_CPU, O_MEM, O_TIME,
        O_MAXREQ, O_MAXCL, O_MAXPER, O_IDLE, O_ALLOWOUT, O_NOSANDBOX, O_SANDBOX, O_CLANG, O_HDRDIR,
-       O_REMOTE, O_NOREMOTE, O_RTIMEOUT, O_RCONNECT, O_RRETRY, O_RMAX, O_RTTL, O_RRO };
+       O_REMOTE, O_NOREMOTE, O_RTIMEOUT, O_RCONNECT, O_RRETRY, O_RMAX, O_RTTL, O_RRO,
+       O_USER };
 static const struct option opts[] = {
 	{ "socket", required_argument, NULL, 's' },
 	{ "header", required_argument, NULL, O_HEADER },
@@ -114,7 +125,9 @@ static const struct option opts[] = {
 	{ "remote-max-entry", required_argument, NULL, O_RMAX },
 	{ "remote-ttl", required_argument, NULL, O_RTTL },
 	{ "remote-read-only", no_argument, NULL, O_RRO },
+	{ "user", no_argument, NULL, O_USER },
 	{ "quiet", no_argument, NULL, 'q' },
+	SERVE_HTTP_OPTIONS,
 	CLI_OPT_HELP,
 	{ 0 },
 };
@@ -232,7 +245,31 @@ static int take_option(struct cli_args *a, struct vms_serve_opts *o, const char 
 	case O_NOREMOTE: o->no_remote = 1; o->remote = NULL; break;
 	case O_RMAX: return take_entry_size(a->arg, o);
 	case O_RRO: o->remote_read_only = 1; break;
+	case O_USER: o->user_mode = 1; break;
 	case 'q': o->log = NULL; break;
+	default: return serve_http_option(a); /* --http... */
+	}
+	return 0;
+}
+
+/* --user: the connection idle timeout becomes the daemon's, the socket goes in the user's
+ * private directory, and compiles run unconfined (they are the user's own). 0, or -1 after
+ * saying what is wrong. */
+static int user_mode_setup(struct vms_serve_opts *o, const char *sock_opt, char **sock)
+{
+	const char *env = getenv("VMSLIM_IDLE_TIMEOUT");
+	o->exit_idle_s = o->idle_timeout_s > 0 ? o->idle_timeout_s
+			 : env && atoi(env) > 0 ? atoi(env) : VMS_IDLE_TIMEOUT_DEFAULT;
+	o->idle_timeout_s = 0;
+	o->sandbox = 0;
+	if (sock_opt)
+		return 0;
+	char *why = NULL;
+	*sock = vms_user_socket(&why);
+	if (!*sock) {
+		cli_error("serve", "%s", why);
+		free(why);
+		return -1;
 	}
 	return 0;
 }
@@ -270,7 +307,12 @@ int cmd_serve(int argc, char **argv)
 		}
 		vms_remote_url_free(&u);
 	}
-	sock = sock_opt ? vms_xstrdup(sock_opt) : vms_serve_default_socket();
+	if (o.user_mode && user_mode_setup(&o, sock_opt, &sock) < 0) {
+		rc = VMS_EXIT_FAIL;
+		goto out;
+	}
+	if (!sock)
+		sock = sock_opt ? vms_xstrdup(sock_opt) : vms_serve_default_socket();
 	o.socket_path = sock;
 	o.backend.inc_dirs = (const char *const *)inc.v;
 	o.backend.n_inc = inc.n;
@@ -278,10 +320,15 @@ int cmd_serve(int argc, char **argv)
 	o.backend.n_flags = defs.n;
 	if (!o.backend.headers_dir)
 		o.backend.headers_dir = cli_headers_dir();
-	if (!inc.n)
+	if (!inc.n && !o.user_mode)
 		cli_error("serve", "no -I directory: requests may include nothing");
 	struct vms_diags d = { 0 };
+	if (serve_http_start(&o) < 0) {
+		rc = VMS_EXIT_FAIL;
+		goto out;
+	}
 	int e = vms_serve_run(&o, &d);
+	serve_http_stop();
 	vms_diags_print(stderr, &d);
 	vms_diags_free(&d);
 	rc = e < 0 ? VMS_EXIT_FAIL : VMS_EXIT_OK;

@@ -51,4 +51,25 @@ int vms_core_resolve(const char *obj_path, const char *const *targets, size_t nt
 		     struct vms_core_report *out, struct vms_diags *d);
 void vms_core_report_free(struct vms_core_report *r);
 
+/* ---- member.c: one member's place in target kernels, for the editor's hover ---------- */
+
+struct vms_core_btfs;	/* target BTFs, each parsed once on first use */
+
+struct vms_core_btfs *vms_core_btfs_new(const char *const *paths, size_t n);
+void vms_core_btfs_free(struct vms_core_btfs *b);
+size_t vms_core_btfs_count(const struct vms_core_btfs *b);
+const char *vms_core_btfs_path(const struct vms_core_btfs *b, size_t i);
+
+struct vms_core_member {
+	int record_found;	/* the kernel has a record of that name */
+	uint64_t bit_offset;	/* from the record's start */
+	uint32_t bitfield_size;	/* 0: not a bitfield */
+	uint64_t size;		/* bytes of the member's type */
+};
+
+/* member of the struct (or union) named record in the i-th BTF: 1 found, 0 absent
+ * (out->record_found says whether the record is), -1 the BTF cannot be read (d). */
+int vms_core_member(struct vms_core_btfs *b, size_t i, const char *record, int is_union,
+		    const char *member, struct vms_core_member *out, struct vms_diags *d);
+
 #endif

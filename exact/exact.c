@@ -26,6 +26,7 @@
  * private directory first in -I (for <vmlinux.h>). Diagnostics are mapped back to the
  * program's own name and the header's. */
 #include "exact/exact.h"
+#include "exact/internal.h"
 
 #include "common/bpf_cmdline.h"
 #include "common/libclang.h"
@@ -39,36 +40,26 @@
 #include <string.h>
 #include <unistd.h>
 
-struct vms_exact {
-	CXIndex index;
-	CXTranslationUnit tu;
-	char *path;		/* the program's name, as diagnostics show it */
-	char *parse_path;	/* the name clang parses it under (virtual with --header) */
-	char *parse_abs;	/* the same made absolute: libclang names the main file so */
-	char *src_dir;
-	char *stage_dir;	/* --header: the private directory, removed by free */
-	char *header;		/* --header, as given */
-	struct vms_argv inc, flags;
-	struct vms_argv args;	/* the current TU's command line */
-	struct vms_exact_stats st;
-};
 
 #if defined(__SANITIZE_ADDRESS__)
 #define UNDER_ASAN 1
 #endif
 
 /* What libclang is asked to keep; see the theory at the top of this file. */
-static unsigned parse_options(void)
+static unsigned parse_options(const struct vms_exact *x)
 {
+	/* completion's global results (every type, function and constant vmlinux.h declares,
+	 * ~100k) are collected once per preamble rather than walked on every request */
 	return CXTranslationUnit_PrecompiledPreamble | CXTranslationUnit_CreatePreambleOnFirstParse |
-	       CXTranslationUnit_KeepGoing;
+	       CXTranslationUnit_KeepGoing |
+	       (x->features ? CXTranslationUnit_CacheCompletionResults : 0);
 }
 
 int vms_exact_new(const struct vms_exact_opts *o, const char *path, struct vms_exact **out,
 		  struct vms_diags *d)
 {
 	*out = NULL;
-	if (vms_libclang_load(d) < 0)
+	if (vms_libclang_load(d) < 0 || (o->features && vms_xclang_load(d) < 0))
 		return -1;
 #ifdef UNDER_ASAN
 	/* libclang parses on a thread of its own with LLVM's alternate signal stack, which
@@ -77,6 +68,7 @@ int vms_exact_new(const struct vms_exact_opts *o, const char *path, struct vms_e
 #endif
 	struct vms_exact *x = vms_xcalloc(1, sizeof(*x));
 	x->path = vms_xstrdup(path);
+	x->features = o->features;
 	x->src_dir = o->src_dir ? vms_xstrdup(o->src_dir) : vms_dirname(path);
 	for (size_t i = 0; i < o->n_inc; i++)
 		vms_argv_push(&x->inc, o->include_dirs[i]);
@@ -133,6 +125,9 @@ void vms_exact_free(struct vms_exact *x)
 	vms_argv_free(&x->inc);
 	vms_argv_free(&x->flags);
 	vms_argv_free(&x->args);
+	for (int i = 0; i < 2; i++)
+		if (x->features)
+			vms_exact_items_free(&x->global[i].items);
 	free(x->header);
 	free(x->path);
 	free(x->parse_path);
@@ -208,7 +203,7 @@ static void build_args(const struct vms_exact *x, const char *text, size_t len,
 
 /* A diagnostic's file as the user knows it: the program's name for the virtual one, the
  * header's for the staged symlink. */
-static const char *shown_name(const struct vms_exact *x, const char *f)
+const char *exact_shown_name(const struct vms_exact *x, const char *f)
 {
 	if (!f || !*f)
 		return NULL;
@@ -239,7 +234,7 @@ static void take_diags(const struct vms_exact *x, struct vms_diags *out)
 		CXString msg = clang_getDiagnosticSpelling(g);
 		vms_diag_add(out, sev >= CXDiagnostic_Error ? VMS_ERROR :
 				  sev == CXDiagnostic_Warning ? VMS_WARNING : VMS_NOTE,
-			     shown_name(x, clang_getCString(fname)), (int)line, (int)col, "%s",
+			     exact_shown_name(x, clang_getCString(fname)), (int)line, (int)col, "%s",
 			     clang_getCString(msg));
 		clang_disposeString(fname);
 		clang_disposeString(msg);
@@ -247,9 +242,11 @@ static void take_diags(const struct vms_exact *x, struct vms_diags *out)
 	}
 }
 
-int vms_exact_check(struct vms_exact *x, const char *text, size_t len, struct vms_diags *out)
+/* Parses text (reparses: the preamble reused while unchanged) unless it is what the TU
+ * was last parsed from with the same command line. 0, or -1 with the TU dropped. */
+static int parse(struct vms_exact *x, const char *text, size_t len, int *first_out,
+		 struct vms_diags *out)
 {
-	double t0 = vms_now_ms();
 	struct CXUnsavedFile uf = { .Filename = x->parse_path, .Contents = text,
 				    .Length = (unsigned long)len };
 	struct vms_argv args = { 0 };
@@ -259,6 +256,15 @@ int vms_exact_check(struct vms_exact *x, const char *text, size_t len, struct vm
 		clang_disposeTranslationUnit(x->tu);
 		x->tu = NULL;
 	}
+	if (x->tu && x->have_parsed && x->features) {
+		/* an editor request already made the TU current for this very text */
+		struct vms_hash128 h = vms_hash128(text, len);
+		if (h.hi == x->parsed.hi && h.lo == x->parsed.lo) {
+			vms_argv_free(&args);
+			*first_out = 0;
+			return 0;
+		}
+	}
 	int err = 0, first = !x->tu;
 	if (first) {
 		vms_argv_free(&x->args);
@@ -266,7 +272,7 @@ int vms_exact_check(struct vms_exact *x, const char *text, size_t len, struct vm
 		memset(&args, 0, sizeof(args));
 		err = clang_parseTranslationUnit2(x->index, x->parse_path,
 						  (const char *const *)x->args.v, (int)x->args.n, &uf,
-						  1, parse_options(), &x->tu) != CXError_Success;
+						  1, parse_options(x), &x->tu) != CXError_Success;
 		x->st.preamble_builds++;
 		/* the PCH build's whole AST is freed by now: give its pages back */
 		malloc_trim(0);
@@ -280,11 +286,30 @@ int vms_exact_check(struct vms_exact *x, const char *text, size_t len, struct vm
 		if (x->tu)
 			clang_disposeTranslationUnit(x->tu);
 		x->tu = NULL;
+		x->have_parsed = 0;
 		vms_diag_add(out, VMS_ERROR, x->path, 0, 0,
 			     "libclang could not parse the program (clang crashed or the command "
 			     "line is invalid)");
 		return -1;
 	}
+	x->parsed = vms_hash128(text, len);
+	x->have_parsed = 1;
+	*first_out = first;
+	return 0;
+}
+
+int exact_sync(struct vms_exact *x, const char *text, size_t len, struct vms_diags *d)
+{
+	int first;
+	return parse(x, text, len, &first, d);
+}
+
+int vms_exact_check(struct vms_exact *x, const char *text, size_t len, struct vms_diags *out)
+{
+	double t0 = vms_now_ms();
+	int first = 0;
+	if (parse(x, text, len, &first, out) < 0)
+		return -1;
 	take_diags(x, out);
 	x->st.last_ms = vms_now_ms() - t0;
 	if (first && !x->st.first_ms)

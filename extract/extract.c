@@ -62,6 +62,12 @@ static char *make_banner(const struct vms_extract_opts *o, const char *source_na
 	return vms_buf_steal(&b);
 }
 
+char *extract_banner(const struct vms_extract_opts *o, const char *source_name,
+		     const char *text, size_t len)
+{
+	return make_banner(o, source_name, text, len);
+}
+
 int vms_extract(const struct vms_extract_opts *o, char **out, size_t *out_len,
 		struct vms_extract_stats *stats, struct vms_diags *d)
 {

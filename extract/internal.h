@@ -100,6 +100,11 @@ int parse_header_alone(CXIndex idx, const char *header, struct parsed *p, struct
 int parse_program(CXIndex idx, const char *program, const char *header,
 		  const char *const *clang_args, struct parsed *p, struct vms_diags *d);
 void parsed_dispose(struct parsed *p);
+/* The libclang command line every parse of extract/ starts from (warm.c adds to it). */
+struct vms_bpf_cmd parse_libclang_cmd(void);
+/* extract.c: the comment that opens a slim header (warm.c writes the same one). */
+char *extract_banner(const struct vms_extract_opts *o, const char *source_name,
+		     const char *text, size_t len);
 /* The expansion location's file, line and byte offset. */
 CXFile cursor_file(CXCursor c, unsigned *line, unsigned *offset);
 /* 0 when path names a readable file; -errno otherwise (-EISDIR for a directory, which

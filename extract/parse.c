@@ -118,6 +118,11 @@ static struct vms_bpf_cmd libclang_cmd(void)
 				     .extra = rd ? VMS_ARGS(resource_flags) : (struct vms_args){ 0 } };
 }
 
+struct vms_bpf_cmd parse_libclang_cmd(void)
+{
+	return libclang_cmd();
+}
+
 int parse_header_alone(CXIndex idx, const char *header, struct parsed *p, struct vms_diags *d)
 {
 	memset(p, 0, sizeof(*p));

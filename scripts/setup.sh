@@ -12,10 +12,11 @@ packages=(
   bpftool libbpf-dev libelf-dev zlib1g-dev
   libxxhash-dev libjson-c-dev
   libhiredis-dev redis-server
-  clangd python3
+  clangd python3 ccache
   librsvg2-bin
   neovim nodejs emacs-nox elpa-eglot
   emscripten dpkg-dev
+  libmicrohttpd-dev chromium
 )
 
 missing=()

@@ -34,6 +34,12 @@ print_skip_reasons() { # build dir, ctest output
 	done
 }
 
+# `vmslim cc` and `vmslim check` go to a per-user daemon by default, which outlives the
+# command: the tests that mean that path (tests/daemon) start their own in a private
+# XDG_RUNTIME_DIR and stop it; every other test runs the in-process path, as before, and
+# leaves no daemon behind
+export VMSLIM_NO_DAEMON=1
+
 run_suite() { # build dir
 	local dir=$1 status=0 first retried=() still=() t
 	# ctest leaves an old LastTestsFailed.log in place when every test passes: one from

@@ -287,6 +287,11 @@ void conn_listen_event(struct loop *lp, int fd, int events, void *data)
 		socklen_t crlen = sizeof(cr);
 		if (getsockopt(cfd, SOL_SOCKET, SO_PEERCRED, &cr, &crlen) < 0)
 			cr.uid = (uid_t)-1; /* not on a Unix socket: all such are one client */
+		if (s->o->user_mode && cr.uid != geteuid()) {
+			/* the per-user daemon reads and writes files as its user: nobody else's */
+			refuse(s, cfd, "this daemon serves only its own user");
+			continue;
+		}
 		struct client *cl = client_get(s, cr.uid);
 		if (cl->nconns >= (size_t)per) {
 			client_release(s, cl);

@@ -288,6 +288,7 @@ struct server {
 	struct vms_pch_seal pch_seal;	/* the last PCH seal a build returned */
 	uint64_t n_req[8], n_status[8], n_bad, n_busy, n_dedup;
 	struct remote_tier *remote;	/* NULL: no remote tier (remote_tier.c) */
+	struct trusted *trusted;	/* the per-user daemon's ops and idle timer (trusted.c) */
 };
 
 void server_log(struct server *s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));

@@ -21,24 +21,56 @@
  *    save returns to the checker's.
  * Positions are UTF-16 code units (the protocol's default) on both sides: incremental
  * changes are mapped onto the UTF-8 text, and diagnostic columns (bytes) back.
+ * Editor features (completion, hover, definition, signature help) come from the exact
+ * checker's translation unit, on its thread (lsp_exact.c, lsp_feat.c): served, and
+ * advertised, unless --fast-only. Each document's flags come from the command line and
+ * the project's compile_commands.json or compile_flags.txt (common/compdb.h), found as
+ * clangd finds them; documents with the same flags share a backend. With --target-btf,
+ * each successful build on save has its CO-RE relocations resolved against each target
+ * kernel (core/) and the unguarded ones a kernel cannot satisfy become warnings, shown
+ * until the next build.
  * Jobs run in forked workers (worker.c), so the loop (loop.c, shared with the daemon)
  * stays responsive while clang runs; it watches stdin and every job's pipe, however
  * many, and a timer per job enforces its wall-time limit. Framing is lsp_rpc.c,
  * positions lsp_pos.c. */
 #include "serve/internal.h"
 #include "bpfobj/bpfobj.h"
+#include "common/compdb.h"
+#include "core/core.h"
 #include "exact/exact.h"
 #include "serve/loop.h"
+#include "serve/lsp_feat.h"
 
 #include <errno.h>
 #include <json-c/json.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 struct lsp;
 struct doc;
+
+/* The flags a set of documents is checked with (the server's, then their compilation
+ * database's) and the backend made for them. */
+struct flagset {
+	struct vms_argv inc, flags;
+	char *from;		/* the database that gave them; NULL for the server's own */
+	struct backend *be;
+	struct flagset *next;
+};
+
+/* A request handed to the exact checker's thread, waiting for its answer. */
+struct pending {
+	uint64_t seq;
+	struct json_object *id;
+	struct pending *next;
+};
+
+/* The prefix of the warnings the CO-RE check on save adds to a build's messages: how
+ * the loop tells them from clang's. */
+#define CORE_PREFIX "CO-RE: "
 
 struct lsp_job {
 	struct worker_watch run;	/* first: done() gets &run */
@@ -65,6 +97,8 @@ struct doc {
 	int fast_shown;		/* the fast answer for check_version was published */
 	struct vms_hash128 built_hash;
 	int have_built;
+	struct vms_diags core;	/* the last build's CO-RE warnings (--target-btf) */
+	struct flagset *fs;
 	struct doc *next;
 };
 
@@ -85,6 +119,13 @@ struct lsp {
 	int initialized, shutdown, exit_seen, eof;
 	struct doc *docs;
 	struct limits lim;
+	int features;		/* completion, hover... served (and advertised) */
+	struct vms_argv targets;	/* --target-btf and initializationOptions.targetBtf */
+	char *root;		/* the workspace's root directory */
+	char *ccdir;		/* --compile-commands-dir */
+	struct flagset *sets;	/* the first: the server's own flags */
+	struct pending *pending;
+	uint64_t next_seq;
 };
 
 static void lsp_log(struct lsp *l, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -140,6 +181,7 @@ static void doc_free(struct doc *d)
 	job_stop(&d->build);
 	vms_diags_free(&d->check);
 	vms_diags_free(&d->built);
+	vms_diags_free(&d->core);
 	vms_buf_free(&d->text);
 	free(d->uri);
 	free(d->path);
@@ -220,6 +262,8 @@ static void publish(struct lsp *l, struct doc *d)
 		json_object_array_add(arr, to_lsp(d, g, !use_build && d->check_is_exact ? "vmslim exact"
 										      : "vmslim"));
 	}
+	for (size_t i = 0; i < d->core.n; i++)
+		json_object_array_add(arr, to_lsp(d, &d->core.v[i], "vmslim core"));
 	struct json_object *p = json_object_new_object();
 	json_object_object_add(p, "uri", json_object_new_string(d->uri));
 	json_object_object_add(p, "version", json_object_new_int(d->version));
@@ -281,16 +325,64 @@ static void verifier_diag(const char *log, const char *path, struct vms_diags *o
 	free(msg);
 }
 
+/* The object's CO-RE relocations against each target kernel: each unguarded one that a
+ * kernel cannot satisfy, a warning on its source line naming the kernel. */
+static void core_check(struct lsp *l, const char *obj, const char *file, struct vms_result *r)
+{
+	struct vms_core_report rep;
+	struct vms_diags d = { 0 };
+	int rc = vms_core_resolve(obj, (const char *const *)l->targets.v, l->targets.n, &rep, &d);
+	if (rc < 0) {
+		for (size_t i = 0; i < d.n; i++)
+			vms_diag_add(&r->diags, VMS_WARNING, file, 0, 0, CORE_PREFIX "%s%s%s",
+				     d.v[i].file ? d.v[i].file : "", d.v[i].file ? ": " : "",
+				     d.v[i].msg);
+		vms_diags_free(&d);
+		return;
+	}
+	for (size_t i = 0; i < rep.n; i++) {
+		const struct vms_core_result *v = &rep.v[i];
+		if (v->status != VMS_CORE_FAILED)
+			continue;
+		int here = v->file && !strcmp(vms_basename(v->file), vms_basename(file));
+		vms_diag_add(&r->diags, VMS_WARNING, file, here ? v->line : 0, here ? v->col : 0,
+			     CORE_PREFIX "%s%s%s%s%s",
+			     v->message && strstr(v->message, vms_basename(v->target)) ? ""
+										  : vms_basename(v->target),
+			     v->message && strstr(v->message, vms_basename(v->target)) ? "" : ": ",
+			     v->message ? v->message : "cannot be relocated", v->hint ? "; hint: " : "",
+			     v->hint ? v->hint : "");
+	}
+	vms_core_report_free(&rep);
+	vms_diags_free(&d);
+}
+
 static void job_main(void *arg, struct vms_result *r)
 {
 	struct job_arg *a = arg;
 	struct backend_req q;
 	fill_req(a->l, a->d, &q);
 	if (!a->build) {
-		backend_check_clang(a->l->be, &q, r);
+		backend_check_clang(a->d->fs->be, &q, r);
 		return;
 	}
-	backend_build(a->l->be, &q, r);
+	backend_build(a->d->fs->be, &q, r);
+	if (r->status == VMS_ST_OK && r->obj && a->l->targets.n) {
+		char *dir = vms_make_tempdir("vmslim-lsp-core");
+		char *obj = dir ? vms_xasprintf("%s/prog.o", dir) : NULL;
+		/* core/ reads the source its line info names (relative: the build compiled it
+		 * under its base name) to place each relocation on the line that names the
+		 * field: the text built, beside the object, in this worker's own directory */
+		char *src = dir ? vms_xasprintf("%s/%s", dir, vms_basename(q.file)) : NULL;
+		if (obj && vms_write_file_atomic(obj, r->obj, r->obj_len, 0600) == 0 &&
+		    vms_write_file_atomic(src, q.source, q.len, 0600) == 0 && chdir(dir) == 0)
+			core_check(a->l, obj, q.file, r);
+		free(src);
+		if (dir)
+			vms_remove_tree(dir);
+		free(dir);
+		free(obj);
+	}
 	if (r->status != VMS_ST_OK || !a->l->load_on_save || !r->obj)
 		return;
 	char *dir = vms_make_tempdir("vmslim-lsp-load");
@@ -340,8 +432,13 @@ static void job_finished(struct worker_watch *w, struct vms_result *res)
 	int current = h.hi == j->text_hash.hi && h.lo == j->text_hash.lo;
 	if (j == &d->build) {
 		vms_diags_free(&d->built);
-		d->built = r.diags;
-		memset(&r.diags, 0, sizeof(r.diags));
+		vms_diags_free(&d->core);
+		for (size_t i = 0; i < r.diags.n; i++) {
+			const struct vms_diag *g = &r.diags.v[i];
+			int core = g->msg && !strncmp(g->msg, CORE_PREFIX, strlen(CORE_PREFIX));
+			vms_diag_add(core ? &d->core : &d->built, g->sev, g->file, g->line, g->col,
+				     "%s", g->msg ? g->msg : "");
+		}
 		d->built_hash = j->text_hash;
 		d->have_built = 1;
 		lsp_log(l, "%s: build %s (%.0f ms)", d->path ? d->path : d->uri,
@@ -363,22 +460,29 @@ static void job_finished(struct worker_watch *w, struct vms_result *res)
 
 /* Asks the exact checker's thread about the current text; its answer comes back through
  * exact_ready(). 0 when asked, -1 when there is no exact checker to ask. */
+static void exact_opts(struct lsp *l, struct doc *d, struct vms_exact_opts *xo)
+{
+	*xo = (struct vms_exact_opts){
+		.include_dirs = (const char *const *)d->fs->inc.v,
+		.n_inc = d->fs->inc.n,
+		.flags = (const char *const *)d->fs->flags.v,
+		.n_flags = d->fs->flags.n,
+		.vmlinux_header = backend_vmlinux(d->fs->be),
+		.src_dir = d->dir,
+		.features = l->features,
+	};
+	/* the backend's header is the one found or given; only a --header override has to
+	 * be staged for libclang */
+	if (!backend_vmlinux_dir(d->fs->be))
+		xo->vmlinux_header = NULL;
+}
+
 static int ask_exact(struct lsp *l, struct doc *d, int direct)
 {
 	if (!d->path || l->no_libclang || !l->xw)
 		return -1;
-	struct vms_exact_opts xo = {
-		.include_dirs = (const char *const *)l->inc.v,
-		.n_inc = l->inc.n,
-		.flags = (const char *const *)l->flags.v,
-		.n_flags = l->flags.n,
-		.vmlinux_header = backend_vmlinux(l->be),
-		.src_dir = d->dir,
-	};
-	/* the backend's header is the one found or given; only a --header override has to
-	 * be staged for libclang */
-	if (!backend_vmlinux_dir(l->be))
-		xo.vmlinux_header = NULL;
+	struct vms_exact_opts xo;
+	exact_opts(l, d, &xo);
 	d->exact_direct = direct;
 	if (direct)
 		d->check_pending = 1;
@@ -418,7 +522,7 @@ static void check_doc(struct lsp *l, struct doc *d)
 	fill_req(l, d, &q);
 	q.time_limit_ms = 5000;
 	struct vms_result r = { 0 };
-	backend_check_fast(l->be, &q, &r);
+	backend_check_fast(d->fs->be, &q, &r);
 	int judged = r.status == VMS_ST_OK || r.status == VMS_ST_ERRORS;
 	int tier = !l->fast_only || l->clang_tier;
 	if (!judged && tier && ask_exact(l, d, 1) == 0) {
@@ -445,6 +549,19 @@ static void exact_ready(struct loop *lp, int fd, int events, void *data)
 	(void)lp, (void)fd, (void)events;
 	struct lsp *l = data;
 	struct xresult *all = xworker_take(l->xw);
+	struct xreply *replies = xworker_take_replies(l->xw);
+	for (struct xreply *r = replies; r; r = r->next)
+		for (struct pending **p = &l->pending; *p; p = &(*p)->next)
+			if ((*p)->seq == r->seq) {
+				struct pending *q = *p;
+				*p = q->next;
+				rpc_respond(l->out, q->id, r->result);
+				r->result = NULL;
+				json_object_put(q->id);
+				free(q);
+				break;
+			}
+	xreply_free(replies);
 	for (struct xresult *r = all; r; r = r->next) {
 		struct doc *d = l->docs;
 		while (d && d->id != r->doc_id)
@@ -513,6 +630,135 @@ static void take_options(struct lsp *l, struct json_object *opts)
 		l->exact = json_object_get_boolean(v);
 	if ((v = jget(opts, "fastOnly")))
 		l->fast_only = json_object_get_boolean(v);
+	if ((v = jget(opts, "targetBtf")) && json_object_is_type(v, json_type_array))
+		for (size_t i = 0; i < json_object_array_length(v); i++)
+			vms_argv_push(&l->targets,
+				      json_object_get_string(json_object_array_get_idx(v, i)));
+	if (jstr(opts, "compileCommandsDir")) {
+		free(l->ccdir);
+		l->ccdir = vms_xstrdup(jstr(opts, "compileCommandsDir"));
+	}
+}
+
+/* The workspace's root: rootUri, else the first workspace folder, else rootPath. */
+static void take_root(struct lsp *l, struct json_object *params)
+{
+	struct json_object *wf = jget(params, "workspaceFolders");
+	char *root = jstr(params, "rootUri") ? uri_to_path(jstr(params, "rootUri")) : NULL;
+	if (!root && wf && json_object_is_type(wf, json_type_array) &&
+	    json_object_array_length(wf) && jstr(json_object_array_get_idx(wf, 0), "uri"))
+		root = uri_to_path(jstr(json_object_array_get_idx(wf, 0), "uri"));
+	if (!root && jstr(params, "rootPath"))
+		root = vms_xstrdup(jstr(params, "rootPath"));
+	free(l->root);
+	l->root = root;
+}
+
+/* ---- flags per document ------------------------------------------------------------ */
+
+static int is_dir(const char *p)
+{
+	struct stat st;
+	return stat(p, &st) == 0 && S_ISDIR(st.st_mode);
+}
+
+static struct flagset *flagset_make(struct lsp *l, const struct vms_argv *inc,
+				    const struct vms_argv *flags, const char *from)
+{
+	for (struct flagset *f = l->sets; f; f = f->next)
+		if (vms_argv_equal(&f->inc, inc) && vms_argv_equal(&f->flags, flags))
+			return f;
+	struct vms_backend_opts bo = l->bo;
+	bo.inc_dirs = (const char *const *)inc->v;
+	bo.n_inc = inc->n;
+	bo.flags = (const char *const *)flags->v;
+	bo.n_flags = flags->n;
+	struct backend *be;
+	struct vms_diags d = { 0 };
+	if (backend_new(&bo, &be, &d) < 0) {
+		lsp_log(l, "%s: its flags cannot be used (%s); the server's own instead",
+			from ? from : "flags", d.n ? d.v[0].msg : "no backend");
+		vms_diags_free(&d);
+		return NULL;
+	}
+	vms_diags_free(&d);
+	struct flagset *f = vms_xcalloc(1, sizeof(*f));
+	for (size_t i = 0; i < inc->n; i++)
+		vms_argv_push(&f->inc, inc->v[i]);
+	for (size_t i = 0; i < flags->n; i++)
+		vms_argv_push(&f->flags, flags->v[i]);
+	f->from = from ? vms_xstrdup(from) : NULL;
+	f->be = be;
+	/* after the server's own, which stays first */
+	if (l->sets) {
+		f->next = l->sets->next;
+		l->sets->next = f;
+	} else {
+		l->sets = f;
+	}
+	return f;
+}
+
+/* The document's flags: the server's, then what its compilation database says (from
+ * --compile-commands-dir, else the workspace root or its build/, else the directories
+ * above the file), as clangd looks. Include directories that do not exist (an output
+ * directory not built yet) are left out. */
+static struct flagset *doc_flagset(struct lsp *l, const char *path)
+{
+	struct flagset *base = l->sets;
+	if (!path)
+		return base;
+	struct vms_argv cf = { 0 };
+	char *from = NULL;
+	struct vms_diags d = { 0 };
+	int r;
+	if (l->ccdir) {
+		r = vms_compdb_flags(path, l->ccdir, &cf, &from, &d);
+	} else {
+		r = l->root ? vms_compdb_flags(path, l->root, &cf, &from, &d) : 0;
+		if (r == 0) {
+			free(from);
+			from = NULL;
+			r = vms_compdb_flags(path, NULL, &cf, &from, &d);
+		}
+	}
+	if (r < 0)
+		lsp_log(l, "%s", d.n ? d.v[0].msg : "the compilation database cannot be read");
+	vms_diags_free(&d);
+	if (r <= 0) {
+		vms_argv_free(&cf);
+		free(from);
+		return base;
+	}
+	struct vms_argv inc = { 0 }, flags = { 0 };
+	for (size_t i = 0; i < base->inc.n; i++)
+		vms_argv_push(&inc, base->inc.v[i]);
+	for (size_t i = 0; i < base->flags.n; i++)
+		vms_argv_push(&flags, base->flags.v[i]);
+	for (size_t i = 0; i < cf.n; i++) {
+		const char *a = cf.v[i];
+		int two = i + 1 < cf.n && (!strcmp(a, "-I") || !strcmp(a, "-isystem") ||
+					   !strcmp(a, "-idirafter") || !strcmp(a, "-iquote") ||
+					   !strcmp(a, "-include"));
+		if (two && (!strcmp(a, "-I") || !strcmp(a, "-isystem") || !strcmp(a, "-idirafter"))) {
+			if (is_dir(cf.v[i + 1]))
+				vms_argv_push(&inc, cf.v[i + 1]);
+			i++;
+		} else if (two) {
+			vms_argv_push(&flags, a);
+			vms_argv_push(&flags, cf.v[++i]);
+		} else {
+			vms_argv_push(&flags, a);
+		}
+	}
+	struct flagset *f = flagset_make(l, &inc, &flags, from);
+	if (f && f != base)
+		lsp_log(l, "%s: flags from %s", path, from);
+	vms_argv_free(&inc);
+	vms_argv_free(&flags);
+	vms_argv_free(&cf);
+	free(from);
+	return f ? f : base;
 }
 
 static void on_initialize(struct lsp *l, struct json_object *id, struct json_object *params)
@@ -522,6 +768,7 @@ static void on_initialize(struct lsp *l, struct json_object *id, struct json_obj
 		return;
 	}
 	take_options(l, jget(params, "initializationOptions"));
+	take_root(l, params);
 	l->bo.inc_dirs = (const char *const *)l->inc.v;
 	l->bo.n_inc = l->inc.n;
 	l->bo.flags = (const char *const *)l->flags.v;
@@ -529,7 +776,11 @@ static void on_initialize(struct lsp *l, struct json_object *id, struct json_obj
 	l->bo.header = l->header;
 	l->bo.untrusted = 0;
 	struct vms_diags d = { 0 };
-	if (backend_new(&l->bo, &l->be, &d) < 0) {
+	for (size_t i = 0; i < l->targets.n; i++)
+		if (access(l->targets.v[i], R_OK) < 0)
+			vms_diag_add(&d, VMS_ERROR, l->targets.v[i], 0, 0, "cannot read: %s",
+				     strerror(errno));
+	if (d.n || backend_new(&l->bo, &l->be, &d) < 0) {
 		struct vms_buf b = { 0 };
 		vms_buf_puts(&b, "cannot start the checker:");
 		for (size_t i = 0; i < d.n; i++)
@@ -543,6 +794,16 @@ static void on_initialize(struct lsp *l, struct json_object *id, struct json_obj
 	}
 	vms_diags_free(&d);
 	l->initialized = 1;
+	l->sets = vms_xcalloc(1, sizeof(*l->sets));
+	for (size_t i = 0; i < l->inc.n; i++)
+		vms_argv_push(&l->sets->inc, l->inc.v[i]);
+	for (size_t i = 0; i < l->flags.n; i++)
+		vms_argv_push(&l->sets->flags, l->flags.v[i]);
+	l->sets->be = l->be;
+	/* the features need libclang in this process, which --fast-only promises not to load */
+	l->features = !l->fast_only && l->xw;
+	if (l->xw)
+		xworker_set_targets(l->xw, (const char *const *)l->targets.v, l->targets.n);
 	struct json_object *caps = json_object_new_object(), *sync = json_object_new_object(),
 			   *save = json_object_new_object(), *res = json_object_new_object(),
 			   *info = json_object_new_object();
@@ -552,6 +813,20 @@ static void on_initialize(struct lsp *l, struct json_object *id, struct json_obj
 	json_object_object_add(sync, "save", save);
 	json_object_object_add(caps, "positionEncoding", json_object_new_string("utf-16"));
 	json_object_object_add(caps, "textDocumentSync", sync);
+	if (l->features) {
+		struct json_object *cp = json_object_new_object(), *tc = json_object_new_array(),
+				   *sp = json_object_new_object(), *st = json_object_new_array();
+		json_object_array_add(tc, json_object_new_string("."));
+		json_object_array_add(tc, json_object_new_string(">"));
+		json_object_object_add(cp, "triggerCharacters", tc);
+		json_object_object_add(caps, "completionProvider", cp);
+		json_object_object_add(caps, "hoverProvider", json_object_new_boolean(1));
+		json_object_object_add(caps, "definitionProvider", json_object_new_boolean(1));
+		json_object_array_add(st, json_object_new_string("("));
+		json_object_array_add(st, json_object_new_string(","));
+		json_object_object_add(sp, "triggerCharacters", st);
+		json_object_object_add(caps, "signatureHelpProvider", sp);
+	}
 	json_object_object_add(res, "capabilities", caps);
 	json_object_object_add(info, "name", json_object_new_string("vmslim"));
 	json_object_object_add(res, "serverInfo", info);
@@ -573,6 +848,7 @@ static void on_open(struct lsp *l, struct json_object *params)
 		d->path = uri_to_path(uri);
 		d->dir = d->path ? vms_dirname(d->path) : NULL;
 		d->fallback = d->build = (struct lsp_job){ .l = l, .d = d, .run.fd = -1 };
+		d->fs = doc_flagset(l, d->path);
 		d->next = l->docs;
 		l->docs = d;
 	}
@@ -622,6 +898,32 @@ static void on_change(struct lsp *l, struct json_object *params)
 	d->dirty = 1;
 }
 
+/* An editor request: handed to the exact checker's thread with the document's current
+ * text; answered (possibly after later requests) when the thread is done, null when
+ * there is no document or no libclang. */
+static void on_feature(struct lsp *l, struct json_object *id, struct json_object *params,
+		       int kind)
+{
+	struct doc *d = find_doc(l, jstr(jget(params, "textDocument"), "uri") ?: "");
+	struct json_object *p = jget(params, "position");
+	if (!id)
+		return;
+	if (!d || !d->path || !p || !l->features || !l->xw || l->no_libclang) {
+		rpc_respond(l->out, id, NULL);
+		return;
+	}
+	struct vms_exact_opts xo;
+	exact_opts(l, d, &xo);
+	struct pending *q = vms_xcalloc(1, sizeof(*q));
+	q->seq = ++l->next_seq;
+	q->id = json_object_get(id);
+	q->next = l->pending;
+	l->pending = q;
+	xworker_request(l->xw, d->id, &xo, d->path, d->text.data, d->text.len, kind, q->seq,
+			json_object_get_int(jget(p, "line")),
+			json_object_get_int(jget(p, "character")));
+}
+
 /* JSON-RPC's Invalid Request (-32600): a method that is missing or not a string, an id
  * that is not a string or number, params that are not an object for a method whose
  * handler reads them. A request gets the error, a notification is only logged (it gets
@@ -632,7 +934,9 @@ static int valid_request(struct lsp *l, struct json_object *m, const char *metho
 {
 	static const char *const needs_object[] = { "initialize", "textDocument/didOpen",
 						    "textDocument/didChange", "textDocument/didSave",
-						    "textDocument/didClose" };
+						    "textDocument/didClose", "textDocument/completion",
+						    "textDocument/hover", "textDocument/definition",
+						    "textDocument/signatureHelp" };
 	const char *why = NULL;
 	int request = id != NULL;
 	if (!json_object_object_get_ex(m, "method", NULL)) {
@@ -704,6 +1008,14 @@ static void dispatch(struct lsp *l, struct json_object *m)
 				doc_free(d);
 				break;
 			}
+	} else if (!strcmp(method, "textDocument/completion")) {
+		on_feature(l, id, params, XREQ_COMPLETE);
+	} else if (!strcmp(method, "textDocument/hover")) {
+		on_feature(l, id, params, XREQ_HOVER);
+	} else if (!strcmp(method, "textDocument/definition")) {
+		on_feature(l, id, params, XREQ_DEFINITION);
+	} else if (!strcmp(method, "textDocument/signatureHelp")) {
+		on_feature(l, id, params, XREQ_SIGNATURE);
 	} else if (id) {
 		rpc_error(l->out, id, RPC_NO_METHOD, "method not supported");
 	}
@@ -805,6 +1117,9 @@ int vms_lsp_run(const struct vms_lsp_opts *o, int in_fd, int out_fd)
 	l.clang_tier = o->clang_tier;
 	l.exact = o->exact;
 	l.fast_only = o->fast_only;
+	for (size_t i = 0; i < o->n_target_btfs; i++)
+		vms_argv_push(&l.targets, o->target_btfs[i]);
+	l.ccdir = o->compile_commands_dir ? vms_xstrdup(o->compile_commands_dir) : NULL;
 	l.lim.cpu_s = 60;
 	l.lim.mem_bytes = 4ull << 30;
 	l.lim.wall_ms = o->time_limit_ms > 0 ? o->time_limit_ms : 60000;
@@ -835,7 +1150,26 @@ int vms_lsp_run(const struct vms_lsp_opts *o, int in_fd, int out_fd)
 		doc_free(d);
 	}
 	loop_free(l.lp);
-	backend_free(l.be);
+	while (l.sets) {
+		struct flagset *f = l.sets;
+		l.sets = f->next;
+		backend_free(f->be); /* the first's is l.be */
+		vms_argv_free(&f->inc);
+		vms_argv_free(&f->flags);
+		free(f->from);
+		free(f);
+	}
+	if (!l.initialized)
+		backend_free(l.be);
+	while (l.pending) {
+		struct pending *q = l.pending;
+		l.pending = q->next;
+		json_object_put(q->id);
+		free(q);
+	}
+	vms_argv_free(&l.targets);
+	free(l.root);
+	free(l.ccdir);
 	vms_buf_free(&l.inbuf);
 	vms_argv_free(&l.inc);
 	vms_argv_free(&l.flags);

@@ -8,6 +8,7 @@
  * a new job starts. Whatever answers, the request leaves through one exit that frees
  * what it still owns. */
 #include "serve/internal.h"
+#include "serve/trusted.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -270,6 +271,7 @@ static void stats_reply(struct server *s, struct conn *c, struct json_object *id
 	json_object_object_add(o, "sandbox_mechanism", json_object_new_string(sb));
 	backend_stats_json(s->be, o);
 	remote_tier_stats_json(s, o);
+	trusted_stats_json(s, o);
 	conn_send_json(c, o);
 	json_object_put(o);
 }
@@ -498,6 +500,9 @@ void protocol_line(struct server *s, struct conn *c, const char *line, size_t le
 		goto out;
 	}
 	op = get_str(req, "op", NULL);
+	trusted_touch(s);
+	if (trusted_request(s, c, req, id, op))
+		goto out;
 	for (int i = 0; op && op_names[i]; i++)
 		if (!strcmp(op, op_names[i]))
 			k = i;

@@ -137,6 +137,10 @@ struct vms_serve_opts {
 	uint64_t remote_max_entry;	/* largest entry stored or read; 0: 8 MiB */
 	int remote_ttl_s;		/* 0: no expiry */
 	int remote_read_only;		/* look up, never store */
+	/* the per-user daemon (`serve --user`, serve/cc.h): only its own uid may connect, and
+	 * it serves the trusted ops ("cc": the user's files by path, outputs written) */
+	int user_mode;
+	int exit_idle_s;		/* user_mode: stop after this long without requests; 0: never */
 	void (*log)(void *ctx, const char *line);
 	void *log_ctx;
 };
@@ -173,6 +177,9 @@ struct vms_lsp_opts {
 				 * the exact checker answers instead of a clang process */
 	int exact;		/* only the exact checker's answer: clang's messages, no TCC */
 	int time_limit_ms;	/* for builds and clang fallbacks; 0: 60 s */
+	const char *const *target_btfs;	/* --target-btf: CO-RE checked on save against each */
+	size_t n_target_btfs;
+	const char *compile_commands_dir; /* where compile_commands.json is; NULL: found */
 	void (*log)(void *ctx, const char *line);
 	void *log_ctx;
 };

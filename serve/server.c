@@ -9,6 +9,7 @@
  * rest, flushes replies and removes its socket. */
 #include "serve/internal.h"
 #include "serve/loop.h"
+#include "serve/trusted.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -89,6 +90,7 @@ static void shutdown_progress(struct server *s)
 		unflushed |= c->out_off < c->out.len;
 	/* remote lookups and writes in flight end within their timeout, well inside the grace */
 	if (!s->running && !s->queued && (!s->checking || t > SHUTDOWN_GRACE_MS) &&
+	    (!trusted_running(s) || t > SHUTDOWN_GRACE_MS) &&
 	    (!remote_tier_pending(s) || t > SHUTDOWN_GRACE_MS) &&
 	    (!unflushed || t > SHUTDOWN_GRACE_MS + FLUSH_GRACE_MS))
 		loop_stop(s->lp);
@@ -253,6 +255,7 @@ static int server_open(struct server *s, struct vms_diags *d)
 	take_signals(s);
 	if ((err = remote_tier_open(s, d)) < 0)
 		return err;
+	trusted_open(s);
 	err = checker_start(s);
 	if (err < 0) {
 		vms_diag_add(d, VMS_ERROR, NULL, 0, 0, "cannot start the checker thread: %s",
@@ -274,6 +277,7 @@ static int server_open(struct server *s, struct vms_diags *d)
 static void server_close(struct server *s)
 {
 	remote_tier_close(s); /* first: its lookups' jobs are freed below */
+	trusted_close(s);
 	if (s->ck.started || s->ck.efd[0] >= 0)
 		checker_stop(s);
 	jobs_free_all(s);

@@ -654,7 +654,7 @@ int main(int argc, char **argv)
 	notify("initialized", NULL);
 
 	/* a request before anything is open, an unknown one */
-	int bogus = request("textDocument/hover", json_object_new_object());
+	int bogus = request("textDocument/rename", json_object_new_object()); /* not served */
 	m = next_msg(T);
 	CHECK(m && json_object_get_int(get(m, "id")) == bogus && get(m, "error"),
 	      "an unknown request got no error");
