@@ -280,7 +280,8 @@ int vms_cache_trim(const char *dir, uint64_t max_bytes)
 	uint64_t ignored = 0, total = other_bytes(dir, &ignored);
 	for (size_t i = 0; i < es.n; i++)
 		total += es.v[i].bytes;
-	qsort(es.v, es.n, sizeof(*es.v), by_age);
+	if (es.n) /* qsort's base must not be NULL, even for no entries */
+		qsort(es.v, es.n, sizeof(*es.v), by_age);
 	int removed = 0;
 	for (size_t i = 0; i < es.n && total > max_bytes; i++)
 		if (remove_entry(&es.v[i])) {

@@ -64,3 +64,10 @@ add_test(NAME extract_default_blacklist
 add_test(NAME extract_include_forms
   COMMAND sh ${CMAKE_CURRENT_LIST_DIR}/includes.sh ${VMSLIM_BIN} ${VMLINUX_6_18}
           ${CMAKE_CURRENT_LIST_DIR}/includes ${CMAKE_CURRENT_BINARY_DIR}/extract_includes)
+if(VMSLIM_SANITIZE)
+  # LeakSanitizer's exit-time tracer crashes ("Tracer caught signal 11") on the threads
+  # libclang leaves in these runs; memory errors are still caught, and extract's leaks are
+  # checked by the other extract tests
+  set_tests_properties(extract_include_forms PROPERTIES
+    ENVIRONMENT "ASAN_OPTIONS=use_sigaltstack=0:detect_leaks=0")
+endif()
