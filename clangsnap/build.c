@@ -7,6 +7,8 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -75,15 +77,161 @@ static const char *preamble_refusal(const char *text, size_t len, const char *fi
 	return f.why;
 }
 
+/* ---- the dependency file ------------------------------------------------------------ */
+
+static int same_file(const char *a, const char *b)
+{
+	struct stat sa, sb;
+	return stat(a, &sa) == 0 && stat(b, &sb) == 0 && sa.st_dev == sb.st_dev &&
+	       sa.st_ino == sb.st_ino;
+}
+
+/* The dependency file a plain build writes, from the one the child's clang wrote. The
+ * child's lists the template's main file, the header (an absolute -include), the marker,
+ * then what the program includes, in clang's order and spelling; a plain build lists the
+ * source, then what the program includes. The program's first include is the header: if
+ * it spelled the header as the -include did, clang merged the two and the entry already
+ * sits right after the main file, as in a plain build; otherwise it is listed again under
+ * the plain build's spelling, and the -include's goes. Owned, or NULL (not a rule). */
+static char *dep_text(const struct vms_clangsnap *s, const char *text, size_t len,
+		      const char *source, const struct vms_dep_req *q)
+{
+	struct vms_argv targets = { 0 }, toks = { 0 }, deps = { 0 };
+	vms_dep_rule(text, len, &targets, &toks);
+	char *out = NULL;
+	if (toks.n < 3)
+		goto done;
+	char *u0 = vms_dep_unescape(toks.v[0]);
+	char *marker = vms_xasprintf("%s/marker.h", s->work_dir);
+	int ok = !strcmp(u0, s->main_path) || (s->source && !strcmp(u0, s->source));
+	free(u0);
+	char *src = vms_dep_escape(source);
+	vms_argv_push(&deps, src);
+	free(src);
+	int header_again = 0;
+	for (size_t i = 1; i < toks.n && ok; i++) {
+		char *u = vms_dep_unescape(toks.v[i]);
+		if (i > 2 && same_file(u, s->header))
+			header_again = 1;
+		free(u);
+	}
+	for (size_t i = 1; i < toks.n && ok; i++) {
+		char *u = vms_dep_unescape(toks.v[i]);
+		int drop = !strcmp(u, marker) || (i == 1 && header_again && !strcmp(u, s->header));
+		free(u);
+		if (!drop)
+			vms_argv_push(&deps, toks.v[i]);
+	}
+	free(marker);
+	if (ok) {
+		vms_argv_free(&targets);
+		for (size_t i = 0; q->targets && q->targets[i]; i++)
+			vms_argv_push(&targets, q->targets[i]);
+		out = vms_dep_format(&targets, &deps,
+				     !q->phony ? 0 : s->phony_blank ? VMS_DEP_PHONY_BLANK
+								 : VMS_DEP_PHONY_TIGHT,
+				     source);
+	}
+done:
+	vms_argv_free(&targets);
+	vms_argv_free(&toks);
+	vms_argv_free(&deps);
+	return out;
+}
+
+/* Writes text to path whole or not at all (a temporary beside it, renamed over it), as
+ * clang writes its outputs: without an fsync. 0 or -errno. */
+static int write_output(const char *path, const char *text, mode_t mode)
+{
+	char *tmp = vms_xasprintf("%s.csnap-XXXXXX", path);
+	vms_cleanup_hold();
+	int fd = mkostemp(tmp, O_CLOEXEC);
+	int e = fd < 0 ? -errno : 0;
+	if (fd >= 0)
+		vms_cleanup_add_path(tmp);
+	vms_cleanup_release();
+	if (fd >= 0) {
+		e = vms_write_all(fd, text, strlen(text));
+		if (!e && fchmod(fd, mode) < 0)
+			e = -errno;
+		e = vms_tmp_commit(fd, tmp, path, e);
+		vms_cleanup_remove_path(tmp);
+	}
+	free(tmp);
+	return e;
+}
+
+/* The process's umask without changing it (umask(2) is process-wide: another thread could
+ * create a file in between); the one read at start when /proc says nothing. */
+static mode_t current_umask(const struct vms_clangsnap *s)
+{
+	char *text;
+	mode_t m = s->umask;
+	if (vms_read_file("/proc/self/status", &text, NULL) == 0) {
+		const char *p = strstr(text, "\nUmask:");
+		if (p)
+			m = (mode_t)strtoul(p + 8, NULL, 8) & 0777;
+		free(text);
+	}
+	return m;
+}
+
+/* ---- the object's DWARF 5 checksums ------------------------------------------------ */
+
+static size_t find16(const unsigned char *p, size_t n, size_t from, const unsigned char k[16])
+{
+	for (size_t i = from; i + 16 <= n; i++)
+		if (p[i] == k[0] && !memcmp(p + i, k, 16))
+			return i;
+	return (size_t)-1;
+}
+
+/* A one-program snapshot's object records the blank template's MD5 for the main file
+ * (the shim made clang hash the blank each time); the plain build's records the
+ * program's. 0 done (or no checksums), 2 when the object holds the MD5 of the padded
+ * program text (the shim's MD5 wrappers did not take: the main file would be listed
+ * twice, which no patch repairs), -errno. */
+static int patch_md5(const struct vms_clangsnap *s, int fd, const unsigned char padded[16],
+		     const char *text, size_t len)
+{
+	struct stat st;
+	if (fstat(fd, &st) < 0)
+		return -errno;
+	size_t n = (size_t)st.st_size;
+	unsigned char *obj = vms_xmalloc(n ? n : 1);
+	int rc = 0;
+	if (pread(fd, obj, n, 0) != (ssize_t)n) {
+		rc = -EIO;
+		goto out;
+	}
+	if (find16(obj, n, 0, padded) != (size_t)-1) {
+		rc = 2;
+		goto out;
+	}
+	unsigned char want[16];
+	csnap_md5(text, len, want);
+	for (size_t at = find16(obj, n, 0, s->blank_md5); at != (size_t)-1 && !rc;
+	     at = find16(obj, n, at + 16, s->blank_md5))
+		if (pwrite(fd, want, 16, (off_t)at) != 16)
+			rc = -EIO;
+out:
+	free(obj);
+	return rc;
+}
+
 /* ---- the request ------------------------------------------------------------------ */
 
-/* The text clang lexes as its main file: the program, named by a #line as a plain build
- * names it (diagnostics, __FILE__, debug and BTF line info, which reads the named file),
- * then blanks up to the template's size. -1 (errno) or the memfd. */
+/* The text clang lexes as its main file: the program (in a snapshot for any program,
+ * named by a #line as a plain build names it: diagnostics, __FILE__, debug and BTF line
+ * info, which reads the named file), then blanks up to the template's size. -1 (errno)
+ * or the memfd; *md5 gets the MD5 of that whole text. */
 static int main_text(const struct vms_clangsnap *s, const char *source, const char *text,
-		     size_t len, const char **why)
+		     size_t len, const char **why, unsigned char md5[16])
 {
 	struct vms_buf b = { 0 };
+	vms_buf_append(&b, "", 0);
+	if (s->source)
+		goto text;
 	vms_buf_puts(&b, "#line 1 \"");
 	for (const char *p = source; *p; p++) {
 		if ((unsigned char)*p < ' ' || *p == 0x7f) {
@@ -96,6 +244,7 @@ static int main_text(const struct vms_clangsnap *s, const char *source, const ch
 		vms_buf_append(&b, p, 1);
 	}
 	vms_buf_puts(&b, "\"\n");
+text:
 	if (b.len + len + 1 > s->main_len) {
 		*why = "the source is larger than the snapshot's template";
 		vms_buf_free(&b);
@@ -121,12 +270,46 @@ static int main_text(const struct vms_clangsnap *s, const char *source, const ch
 		rc = vms_write_all(fd, blank, left);
 		free(blank);
 	}
+	if (!rc && s->source) {
+		void *m = mmap(NULL, s->main_len, PROT_READ, MAP_SHARED, fd, 0);
+		if (m == MAP_FAILED) {
+			rc = -errno;
+		} else {
+			csnap_md5(m, s->main_len, md5);
+			munmap(m, s->main_len);
+		}
+	}
 	vms_buf_free(&b);
 	if (rc) {
 		close(fd);
 		errno = -rc;
 		return -1;
 	}
+	return fd;
+}
+
+/* The socket this process sends requests on: the control socket in the process that
+ * started the snapshot; in a process forked from it (which may have closed its copy, and
+ * whose number may name another file now), its own connection. -1 when none can be had. */
+static int request_socket(struct vms_clangsnap *s)
+{
+	pid_t self = getpid();
+	if (self == s->owner)
+		return s->ctl;
+	if (s->conn >= 0 && s->conn_pid == self)
+		return s->conn;
+	s->conn = -1; /* the parent's: not ours to close */
+	if (!s->sock_path)
+		return -1;
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", s->sock_path);
+	int fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
+	if (fd >= 0 && connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
+		close(fd);
+		fd = -1;
+	}
+	s->conn = fd;
+	s->conn_pid = self;
 	return fd;
 }
 
@@ -214,8 +397,11 @@ static int not_applicable(struct vms_build_result *r, const char *why)
 /* The request's child: sends it and waits for its wait status. 1 with *status, 0 when
  * the server died, -1 on timeout (the child is killed), -errno when it could not send. */
 static int run_child(struct vms_clangsnap *s, const char *srcdir, int src_fd, int out_fd,
-		     int err_fd, int *status)
+		     int err_fd, int dep_fd, int *status)
 {
+	int sock = request_socket(s);
+	if (sock < 0)
+		return 0;
 	int sp[2];
 	if (pipe2(sp, O_CLOEXEC) < 0)
 		return -errno;
@@ -224,8 +410,8 @@ static int run_child(struct vms_clangsnap *s, const char *srcdir, int src_fd, in
 	req.magic = CSNAP_MAGIC;
 	req.timeout_ms = (uint32_t)s->timeout_ms;
 	snprintf(req.srcdir, sizeof(req.srcdir), "%s", srcdir);
-	int fds[CSNAP_REQ_FDS] = { src_fd, out_fd, err_fd, sp[1] };
-	int rc = send_req(s->ctl, &req, fds);
+	int fds[CSNAP_REQ_FDS] = { src_fd, out_fd, err_fd, sp[1], dep_fd };
+	int rc = send_req(sock, &req, fds);
 	close(sp[1]);
 	if (rc < 0) {
 		close(sp[0]);
@@ -246,15 +432,19 @@ static int run_child(struct vms_clangsnap *s, const char *srcdir, int src_fd, in
 }
 
 int vms_clangsnap_build(struct vms_clangsnap *s, const char *source, const char *output,
-			const char *dep_file, struct vms_build_result *r, struct vms_diags *d)
+			const struct vms_dep_req *deps, struct vms_build_result *r,
+			struct vms_diags *d)
 {
 	memset(r, 0, sizeof(*r));
 	double t0 = vms_now_ms();
 	r->clang_stderr = vms_xstrdup("");
 	r->header_path = vms_xstrdup(s->header);
 	r->used_pch = s->pch != NULL;
-	if (dep_file)
-		return not_applicable(r, "dependency files are not written by snapshot builds yet");
+	if (deps && s->deps == VMS_CLANGSNAP_DEPS_NONE)
+		return not_applicable(r, "a dependency file is asked for; the snapshot writes none");
+	if (deps && (deps->system != 0) != (s->deps == VMS_CLANGSNAP_DEPS_MD))
+		return not_applicable(r, deps->system ? "-MD asked for, the snapshot writes -MMD's"
+						      : "-MMD asked for, the snapshot writes -MD's");
 	const char *why = NULL;
 	if (!vms_clangsnap_matches(s, s->clang, (const char *const *)s->flags.v, s->header, s->pch,
 				   s->cwd, &why))
@@ -266,17 +456,29 @@ int vms_clangsnap_build(struct vms_clangsnap *s, const char *source, const char 
 		vms_diag_add(d, VMS_ERROR, source, 0, 0, "cannot read: %s", strerror(-rc));
 		return rc;
 	}
+	if (s->source && strcmp(source, s->source)) {
+		free(text);
+		return not_applicable(r, "another program than the snapshot's");
+	}
 	if ((why = preamble_refusal(text, len, source))) {
 		free(text);
 		return not_applicable(r, why);
 	}
-	int src_fd = main_text(s, source, text, len, &why);
-	free(text);
-	if (src_fd == -2)
+	if (memmem(text, len, "__TIMESTAMP__", 13)) {
+		/* the main file's mtime, which clang took from the template */
+		free(text);
+		return not_applicable(r, "the program names __TIMESTAMP__");
+	}
+	unsigned char padded_md5[16];
+	int src_fd = main_text(s, source, text, len, &why, padded_md5);
+	if (src_fd == -2) {
+		free(text);
 		return not_applicable(r, why);
+	}
 	if (src_fd < 0) {
 		rc = -errno;
 		vms_diag_add(d, VMS_ERROR, source, 0, 0, "memfd: %s", strerror(errno));
+		free(text);
 		return rc;
 	}
 	/* the program's directory, which a plain build searches first for "quoted" names */
@@ -284,6 +486,19 @@ int vms_clangsnap_build(struct vms_clangsnap *s, const char *source, const char 
 					 : vms_xasprintf("%s/%s", s->cwd, source);
 	char *srcdir = vms_dirname(abs_src);
 	free(abs_src);
+	if (s->source) {
+		/* the program's directory comes first for "vmlinux.h": it must still be ours */
+		char *local = vms_xasprintf("%s/vmlinux.h", srcdir);
+		int other = access(local, F_OK) == 0 && !same_file(local, s->header);
+		free(local);
+		if (other) {
+			free(srcdir);
+			free(text);
+			close(src_fd);
+			return not_applicable(r, "a vmlinux.h other than the snapshot's appeared "
+						 "beside the program");
+		}
+	}
 	char *out_abs = output[0] == '/' ? vms_xstrdup(output)
 					 : vms_xasprintf("%s/%s", s->cwd, output);
 	char *tmp = vms_xasprintf("%s.csnap-XXXXXX", out_abs);
@@ -293,18 +508,20 @@ int vms_clangsnap_build(struct vms_clangsnap *s, const char *source, const char 
 		vms_cleanup_add_path(tmp);
 	vms_cleanup_release();
 	int err_fd = memfd_create("clangsnap-stderr", MFD_CLOEXEC);
-	if (out_fd < 0 || err_fd < 0) {
+	int dep_fd = memfd_create("clangsnap-deps", MFD_CLOEXEC);
+	if (out_fd < 0 || err_fd < 0 || dep_fd < 0) {
 		rc = -errno;
 		vms_diag_add(d, VMS_ERROR, out_fd < 0 ? tmp : NULL, 0, 0, "cannot create: %s",
 			     strerror(errno));
 		goto out;
 	}
 	/* the mode clang gives objects; mkostemp made it 0600 */
-	fchmod(out_fd, 0666 & ~s->umask);
+	mode_t mask = current_umask(s);
+	fchmod(out_fd, 0666 & ~mask);
 	slot_acquire(s);
 	double t1 = vms_now_ms();
 	int st = 0;
-	int got = run_child(s, srcdir, src_fd, out_fd, err_fd, &st);
+	int got = run_child(s, srcdir, src_fd, out_fd, err_fd, dep_fd, &st);
 	r->compile_ms = vms_now_ms() - t1;
 	slot_release(s);
 	free(r->clang_stderr);
@@ -329,6 +546,12 @@ int vms_clangsnap_build(struct vms_clangsnap *s, const char *source, const char 
 		w[strcspn(w, "\n")] = 0;
 		rc = not_applicable(r, w);
 		free(w);
+	} else if ((WEXITSTATUS(st) == 0 || WEXITSTATUS(st) == 1) &&
+		   strstr(r->clang_stderr, "<built-in>")) {
+		/* a message about the header (one clang gives at the end of the unit, say) shows
+		 * the template's -include in its include stack where a plain build shows the
+		 * program's #include: only a plain build prints it right */
+		rc = not_applicable(r, "clang's messages show the template's -include");
 	} else if (WEXITSTATUS(st) == 0 || WEXITSTATUS(st) == 1) {
 		r->clang_exit = WEXITSTATUS(st);
 		rc = r->clang_exit;
@@ -337,6 +560,29 @@ int vms_clangsnap_build(struct vms_clangsnap *s, const char *source, const char 
 		char *w = vms_xasprintf("clang exited with %d", WEXITSTATUS(st));
 		rc = not_applicable(r, w);
 		free(w);
+	}
+	if (rc == 0 && s->source) {
+		int p = patch_md5(s, out_fd, padded_md5, text, len);
+		if (p == 2)
+			rc = not_applicable(r, "clang's MD5 of the main file could not be made the "
+					       "template's (DWARF 5 would list it twice)");
+		else if (p < 0) {
+			vms_diag_add(d, VMS_ERROR, output, 0, 0, "cannot patch: %s", strerror(-p));
+			rc = p;
+		}
+	}
+	if (rc == 0 && deps) {
+		char *raw = read_fd_all(dep_fd);
+		char *text = dep_text(s, raw, strlen(raw), source, deps);
+		free(raw);
+		int c = text ? write_output(deps->file, text, 0666 & ~mask) : 0;
+		if (!text)
+			rc = not_applicable(r, "clang's dependency file is not the template's");
+		else if (c < 0) {
+			vms_diag_add(d, VMS_ERROR, deps->file, 0, 0, "cannot write: %s", strerror(-c));
+			rc = c;
+		}
+		free(text);
 	}
 	if (rc == 0) {
 		int c = vms_tmp_commit(out_fd, tmp, output, 0);
@@ -354,12 +600,15 @@ out:
 	vms_cleanup_remove_path(tmp);
 	if (err_fd >= 0)
 		close(err_fd);
+	if (dep_fd >= 0)
+		close(dep_fd);
 	close(src_fd);
 	if (rc == 2) {
 		/* the caller runs plain clang, which prints its own messages */
 		free(r->clang_stderr);
 		r->clang_stderr = vms_xstrdup("");
 	}
+	free(text);
 	free(tmp);
 	free(out_abs);
 	free(srcdir);

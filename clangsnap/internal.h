@@ -34,7 +34,18 @@ struct vms_clangsnap {
 	int own_work_dir;
 	char *main_path;		/* blank template main file, main_len bytes */
 	size_t main_len;
-	int ctl;			/* control socket */
+	int ctl;			/* control socket (the owner's) */
+	pid_t owner;			/* the process that started the server */
+	char *sock_path;		/* where forked processes connect, or NULL */
+	int conn;			/* a forked process's connection, or -1 */
+	pid_t conn_pid;			/* the process conn belongs to */
+	int deps;			/* VMS_CLANGSNAP_DEPS_* */
+	char *dep_path;			/* the template's dependency file, or NULL */
+	int phony_blank;		/* this clang's -MP rules are separated by blank lines
+					 * (clang 14; clang 19 writes none) */
+	char *source;			/* the one program served (as the command line names
+					 * it), or NULL: any program, named by a #line */
+	unsigned char blank_md5[16];	/* of the template main file (DWARF 5 records it) */
 	pid_t pid;			/* the server (cc1), or -1 once reaped */
 	int dead;			/* the server stopped answering */
 	int max_jobs, timeout_ms;
@@ -43,6 +54,9 @@ struct vms_clangsnap {
 	pthread_mutex_t mu;
 	pthread_cond_t cv;
 };
+
+/* MD5 (md5.c). */
+void csnap_md5(const void *data, size_t len, unsigned char out[16]);
 
 /* Splits a line of `clang -###` (quoted, backslash-escaped arguments). */
 void csnap_split_job(const char *line, struct vms_argv *out);

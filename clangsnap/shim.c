@@ -15,6 +15,16 @@
  * file. clang's final rename of the temporary becomes a no-op: the library renames its
  * own file once it has the child's exit status.
  *
+ * A snapshot for one program (VMSLIM_CLANGSNAP_SOURCE) runs cc1 on the program's own path,
+ * as a plain build does, so that the names clang keeps from its start (the compile unit's
+ * DW_AT_name, the main file's directory for quoted includes, the dependency file's first
+ * entry) are the plain build's; the shim opens the blank template when cc1 opens that
+ * path. DWARF 5 also records the main file's MD5, taken once at the start (of the blank)
+ * and again for the program's functions: the shim makes the second one hash the blank
+ * too (clang's calls into LLVM's MD5 go through the dynamic linker, so it can wrap them),
+ * so that clang sees one main file, and the library writes the program's MD5 over the
+ * blank's in the object.
+ *
  * Without the variables (any other process that inherits LD_PRELOAD) it does nothing. */
 #include <dlfcn.h>
 #include <errno.h>
@@ -40,6 +50,7 @@
 
 #define EXPORT __attribute__((visibility("default")))
 #define MAX_CHILDREN 256
+#define MAX_CLIENTS 64
 
 static struct {
 	int active;		/* the variables are set */
@@ -47,6 +58,11 @@ static struct {
 	int child;		/* this is a request's child */
 	int ctl;
 	const char *main_path, *marker, *dir, *header;
+	const char *dep_path;	/* the template's dependency file, or NULL */
+	const char *source;	/* the input cc1 opens (one-program snapshots), or NULL */
+	const void *blank;	/* the template main file's bytes (mapped for the MD5 wrappers) */
+	int dep_fd;		/* a child's: the request's dependency file */
+	int listen;		/* where other processes connect, or -1 */
 	size_t dir_len;
 	dev_t header_dev;
 	ino_t header_ino;
@@ -56,7 +72,7 @@ static struct {
 	int out_fd;
 	char out_tmp[PATH_MAX];
 	char srcdir[PATH_MAX];
-} S = { .ctl = -1, .main_fd = -1, .out_fd = -1 };
+} S = { .ctl = -1, .main_fd = -1, .out_fd = -1, .dep_fd = -1, .listen = -1 };
 
 static int (*real_open)(const char *, int, ...);
 static int (*real_openat)(int, const char *, int, ...);
@@ -76,6 +92,10 @@ __attribute__((constructor)) static void shim_init(void)
 	S.marker = getenv(CSNAP_ENV_MARKER);
 	S.dir = getenv(CSNAP_ENV_DIR);
 	S.header = getenv(CSNAP_ENV_HEADER);
+	S.dep_path = getenv(CSNAP_ENV_DEP);
+	S.source = getenv(CSNAP_ENV_SOURCE);
+	const char *lfd = getenv(CSNAP_ENV_LISTEN);
+	S.listen = lfd ? atoi(lfd) : -1;
 	if (!fd || !S.main_path || !S.marker || !S.dir || !S.header || !real_open ||
 	    !real_openat || !real_mmap || !real_rename || !real_close)
 		return;
@@ -154,7 +174,7 @@ static void write_int(int fd, int v)
 
 /* Receives one request: 1 with fds[] filled, 0 at EOF (the library is gone), -1 on a bad
  * message (its descriptors closed). */
-static int recv_req(struct csnap_req *req, int fds[CSNAP_REQ_FDS])
+static int recv_req(int sock, struct csnap_req *req, int fds[CSNAP_REQ_FDS])
 {
 	char cbuf[CMSG_SPACE(sizeof(int) * CSNAP_REQ_FDS)];
 	struct iovec iov = { req, sizeof(*req) };
@@ -162,7 +182,7 @@ static int recv_req(struct csnap_req *req, int fds[CSNAP_REQ_FDS])
 			     .msg_controllen = sizeof(cbuf) };
 	ssize_t n;
 	do
-		n = recvmsg(S.ctl, &mh, MSG_CMSG_CLOEXEC);
+		n = recvmsg(sock, &mh, MSG_CMSG_CLOEXEC);
 	while (n < 0 && errno == EINTR);
 	if (n <= 0)
 		return 0;
@@ -193,18 +213,24 @@ static int recv_req(struct csnap_req *req, int fds[CSNAP_REQ_FDS])
 /* The child's side of a fork: become the request's compile. Returns the marker's fd. */
 static int become_request(const struct csnap_req *req, int fds[CSNAP_REQ_FDS], pid_t server,
 			  const sigset_t *old_mask, int sfd, struct slot *slots, int nslots,
-			  int flags)
+			  const int *clients, int nclients, int flags)
 {
 	prctl(PR_SET_PDEATHSIG, SIGKILL);
 	if (getppid() != server)
 		_exit(CSNAP_EXIT_NA);
 	close(S.ctl);
 	close(sfd);
+	if (S.listen >= 0)
+		close(S.listen);
+	for (int i = 0; i < nclients; i++)
+		close(clients[i]);
 	for (int i = 0; i < nslots; i++)
 		close(slots[i].status_fd);
 	close(fds[3]);
+	S.dep_fd = fds[4];
 	sigprocmask(SIG_SETMASK, old_mask, NULL);
 	signal(SIGCHLD, SIG_DFL);
+	signal(SIGPIPE, SIG_DFL);
 	if (dup2(fds[2], 2) < 0 || dup2(fds[1], S.out_fd) < 0)
 		_exit(CSNAP_EXIT_NA);
 	void *p = real_mmap(S.main_addr, S.main_len, PROT_READ, MAP_PRIVATE | MAP_FIXED, fds[0], 0);
@@ -242,19 +268,35 @@ static int serve(int flags)
 		send_ready(-errno, "signalfd");
 		_exit(3);
 	}
+	int bfd = real_open(S.main_path, O_RDONLY | O_CLOEXEC);
+	if (bfd >= 0) {
+		void *b = real_mmap(NULL, S.main_len, PROT_READ, MAP_PRIVATE, bfd, 0);
+		S.blank = b == MAP_FAILED ? NULL : b;
+		real_close(bfd);
+	}
 	int dn = real_open("/dev/null", O_RDWR | O_CLOEXEC);
 	if (dn >= 0) {
 		/* The server's own stderr (the template's) says nothing more. */
 		dup2(dn, 2);
 		close(dn);
 	}
+	/* a client that goes away mid-build must not take the server with it */
+	signal(SIGPIPE, SIG_IGN);
 	send_ready(0, NULL);
 	pid_t self = getpid();
 	static struct slot slots[MAX_CHILDREN];
 	int nslots = 0;
+	/* sockets requests come on: the control socket, then connected clients */
+	static int clients[MAX_CLIENTS];
+	int nclients = 0;
 	for (;;) {
-		struct pollfd pf[2] = { { S.ctl, POLLIN, 0 }, { sfd, POLLIN, 0 } };
-		if (poll(pf, 2, -1) < 0) {
+		struct pollfd pf[3 + MAX_CLIENTS];
+		pf[0] = (struct pollfd){ S.ctl, POLLIN, 0 };
+		pf[1] = (struct pollfd){ sfd, POLLIN, 0 };
+		pf[2] = (struct pollfd){ S.listen, POLLIN, 0 }; /* -1: ignored by poll */
+		for (int i = 0; i < nclients; i++)
+			pf[3 + i] = (struct pollfd){ clients[i], POLLIN, 0 };
+		if (poll(pf, (nfds_t)(3 + nclients), -1) < 0) {
 			if (errno == EINTR)
 				continue;
 			break;
@@ -276,29 +318,54 @@ static int serve(int flags)
 				}
 			}
 		}
-		if (!(pf[0].revents & (POLLIN | POLLHUP | POLLERR)))
-			continue;
-		struct csnap_req req;
-		int fds[CSNAP_REQ_FDS];
-		int got = recv_req(&req, fds);
-		if (got == 0)
-			break;
-		if (got < 0)
-			continue;
-		pid_t pid = nslots < MAX_CHILDREN ? fork() : -1;
-		if (pid == 0)
-			return become_request(&req, fds, self, &old, sfd, slots, nslots, flags);
-		write_int(fds[3], pid < 0 ? -1 : (int)pid);
-		if (pid > 0) {
-			slots[nslots].pid = pid;
-			slots[nslots].status_fd = fds[3];
-			nslots++;
-		} else {
-			close(fds[3]);
+		if (pf[2].revents & POLLIN) {
+			int c = accept4(S.listen, NULL, NULL, SOCK_CLOEXEC);
+			if (c >= 0 && nclients < MAX_CLIENTS)
+				clients[nclients++] = c;
+			else if (c >= 0)
+				close(c);
 		}
-		close(fds[0]);
-		close(fds[1]);
-		close(fds[2]);
+		/* the control socket first (its EOF ends everything), then each client; a
+		 * client's EOF only closes its connection */
+		int stop = 0;
+		for (int k = nclients; k >= 0 && !stop; k--) {
+			int idx = k == 0 ? 0 : 2 + k;
+			if (!(pf[idx].revents & (POLLIN | POLLHUP | POLLERR)))
+				continue;
+			int sock = pf[idx].fd;
+			struct csnap_req req;
+			int fds[CSNAP_REQ_FDS];
+			int got = recv_req(sock, &req, fds);
+			if (got == 0 && k == 0) {
+				stop = 1;
+				break;
+			}
+			if (got == 0) {
+				close(sock);
+				clients[k - 1] = clients[--nclients];
+				continue;
+			}
+			if (got < 0)
+				continue;
+			pid_t pid = nslots < MAX_CHILDREN ? fork() : -1;
+			if (pid == 0)
+				return become_request(&req, fds, self, &old, sfd, slots, nslots,
+						      clients, nclients, flags);
+			write_int(fds[3], pid < 0 ? -1 : (int)pid);
+			if (pid > 0) {
+				slots[nslots].pid = pid;
+				slots[nslots].status_fd = fds[3];
+				nslots++;
+			} else {
+				close(fds[3]);
+			}
+			close(fds[0]);
+			close(fds[1]);
+			close(fds[2]);
+			close(fds[4]);
+		}
+		if (stop)
+			break;
 	}
 	/* The library is gone: nothing may outlive it. */
 	for (int i = 0; i < nslots; i++)
@@ -330,11 +397,16 @@ static int wrapped_open(int dirfd, const char *path, int flags, mode_t mode)
 	if (!S.active || !path)
 		return dirfd == AT_FDCWD ? real_open(path, flags, mode)
 					 : real_openat(dirfd, path, flags, mode);
-	if (S.child) {
+	if (S.child && S.dep_path && strcmp(path, S.dep_path) == 0) {
+		/* clang writes the dependency file: the request's */
+		return fcntl(S.dep_fd, (flags & O_CLOEXEC) ? F_DUPFD_CLOEXEC : F_DUPFD, 0);
+	} else if (S.child) {
 		guard_lookup(path);
 	} else if (!S.served && strcmp(path, S.marker) == 0) {
 		S.served = 1;
 		return serve(flags);
+	} else if (!S.served && S.source && strcmp(path, S.source) == 0) {
+		path = S.main_path; /* the program's name, the template's blank bytes */
 	}
 	int fd = dirfd == AT_FDCWD ? real_open(path, flags, mode)
 				   : real_openat(dirfd, path, flags, mode);
@@ -413,4 +485,47 @@ EXPORT int rename(const char *from, const char *to)
 	if (S.active && S.child && from && strcmp(from, S.out_tmp) == 0)
 		return 0; /* the library commits the request's own output file */
 	return real_rename(from, to);
+}
+
+/* ---- LLVM's MD5, as clang calls it for DWARF 5 file checksums ----------------------- *
+ * clang 14 hashes a file with MD5::update(StringRef) + final, clang 19 with the static
+ * MD5::hash(ArrayRef<uint8_t>); both take (pointer, length) in registers. In a child, the
+ * main file's mapping (the program) is hashed as the blank template it replaced. */
+
+struct md5_result {
+	uint64_t lo, hi; /* std::array<uint8_t, 16>, returned in two registers */
+};
+
+static const void *md5_input(const void *p, size_t n)
+{
+	if (S.child && S.source && S.blank && p == S.main_addr && n == S.main_len)
+		return S.blank;
+	return p;
+}
+
+EXPORT void _ZN4llvm3MD56updateENS_9StringRefE(void *self, const char *p, size_t n)
+{
+	static void (*real)(void *, const char *, size_t);
+	if (!real)
+		real = (void (*)(void *, const char *, size_t))dlsym(RTLD_NEXT,
+			"_ZN4llvm3MD56updateENS_9StringRefE");
+	real(self, md5_input(p, n), n);
+}
+
+EXPORT void _ZN4llvm3MD56updateENS_8ArrayRefIhEE(void *self, const unsigned char *p, size_t n)
+{
+	static void (*real)(void *, const unsigned char *, size_t);
+	if (!real)
+		real = (void (*)(void *, const unsigned char *, size_t))dlsym(RTLD_NEXT,
+			"_ZN4llvm3MD56updateENS_8ArrayRefIhEE");
+	real(self, md5_input(p, n), n);
+}
+
+EXPORT struct md5_result _ZN4llvm3MD54hashENS_8ArrayRefIhEE(const unsigned char *p, size_t n)
+{
+	static struct md5_result (*real)(const unsigned char *, size_t);
+	if (!real)
+		real = (struct md5_result (*)(const unsigned char *, size_t))dlsym(RTLD_NEXT,
+			"_ZN4llvm3MD54hashENS_8ArrayRefIhEE");
+	return real(md5_input(p, n), n);
 }

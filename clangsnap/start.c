@@ -7,6 +7,7 @@
 #include <string.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
+#include <sys/un.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -103,7 +104,8 @@ static const char *flags_refusal(const char *const *f)
 		    !strcmp(a, "-x") || !strncmp(a, "-x", 2))
 			return "a flag that chooses the input, the output or the kind of output";
 		if (!strncmp(a, "-M", 2) || !strncmp(a, "-Wp,-M", 6))
-			return "dependency-file flags (not served by snapshots yet)";
+			return "dependency-file flags among the flags (a snapshot writes a "
+			       "dependency file by its opts.deps)";
 		if (!strcmp(a, "-include-pch"))
 			return "-include-pch among the flags (give it as the PCH)";
 		if (takes_value(a)) {
@@ -221,6 +223,14 @@ static int driver_job(struct vms_clangsnap *s, const char *tmpl, const char *out
 		vms_argv_push(&a, "-include-pch");
 		vms_argv_push(&a, s->pch);
 	}
+	if (s->dep_path) {
+		/* the driver turns these into cc1's -dependency-file, -MT and (-MD)
+		 * -sys-header-deps; the target and the template's entries are rewritten per
+		 * build (build.c) */
+		vms_argv_push(&a, s->deps == VMS_CLANGSNAP_DEPS_MMD ? "-MMD" : "-MD");
+		vms_argv_push(&a, "-MF");
+		vms_argv_push(&a, s->dep_path);
+	}
 	vms_argv_push(&a, "-c");
 	vms_argv_push(&a, tmpl);
 	vms_argv_push(&a, "-o");
@@ -283,6 +293,7 @@ static int write_template(struct vms_clangsnap *s, struct vms_diags *d)
 	char *blank = vms_xmalloc(s->main_len);
 	memset(blank, ' ', s->main_len);
 	blank[s->main_len - 1] = '\n';
+	csnap_md5(blank, s->main_len, s->blank_md5);
 	int rc = vms_write_file_atomic(s->main_path, blank, s->main_len, 0600);
 	free(blank);
 	char *marker = vms_xasprintf("%s/marker.h", s->work_dir);
@@ -293,6 +304,48 @@ static int write_template(struct vms_clangsnap *s, struct vms_diags *d)
 		vms_diag_add(d, VMS_ERROR, s->work_dir, 0, 0, "cannot write the template: %s",
 			     strerror(-rc));
 	return rc;
+}
+
+/* How this clang lays out -MP's rules (clang 14 puts a blank line before each, clang 19
+ * none): asked of it once, on a file including an empty header, in the work directory. */
+static int probe_phony(struct vms_clangsnap *s, struct vms_diags *d)
+{
+	char *c = vms_xasprintf("%s/probe.c", s->work_dir);
+	char *h = vms_xasprintf("%s/probe.h", s->work_dir);
+	char *dep = vms_xasprintf("%s/probe.d", s->work_dir);
+	int rc = vms_write_file_atomic(h, "", 0, 0600);
+	if (!rc)
+		rc = vms_write_file_atomic(c, "#include \"probe.h\"\n", 20, 0600);
+	struct vms_proc_result r = { 0 };
+	const char *av[] = { s->clang_path, "-E", "-MD", "-MP", "-MF", dep, c, "-o", "/dev/null",
+			     NULL };
+	if (!rc)
+		rc = vms_run((char *const *)av, NULL, 0, 30000, &r);
+	char *text = NULL;
+	if (!rc && r.exit_code == 0 && vms_read_file(dep, &text, NULL) == 0)
+		s->phony_blank = strstr(text, "\n\n") != NULL;
+	else if (!rc)
+		rc = refuse(d, s->clang_path, "clang could not write a dependency file");
+	else
+		vms_diag_add(d, VMS_ERROR, s->clang_path, 0, 0, "cannot run clang: %s", strerror(-rc));
+	if (r.err || r.out)
+		vms_proc_result_free(&r);
+	free(text);
+	unlink(c), unlink(h), unlink(dep);
+	free(c), free(h), free(dep);
+	return rc;
+}
+
+/* The shim: the option, $VMSLIM_CLANGSNAP_SHIM, beside the running program (the build
+ * tree) or in its prefix's libexec/vmslim (an install under any prefix), else where it
+ * was built. Owned. */
+static char *find_shim(const char *opt)
+{
+	const char *env = getenv("VMSLIM_CLANGSNAP_SHIM");
+	if (opt || (env && *env))
+		return vms_xstrdup(opt ? opt : env);
+	char *p = vms_find_beside_exe(vms_basename(VMSLIM_CLANGSNAP_SHIM_PATH), R_OK);
+	return p ? p : vms_xstrdup(VMSLIM_CLANGSNAP_SHIM_PATH);
 }
 
 static void push_env(struct vms_argv *env, const char *k, const char *v)
@@ -354,6 +407,29 @@ done:
 	s->pid = -1;
 }
 
+/* The socket forked processes connect to (<work_dir>/ctl.sock), or -1 when the path does
+ * not fit a socket address: then only the owner builds. */
+static int listen_socket(struct vms_clangsnap *s)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	char *path = vms_xasprintf("%s/" CSNAP_SOCKET_NAME, s->work_dir);
+	int fd = -1;
+	if (strlen(path) < sizeof(sa.sun_path)) {
+		memcpy(sa.sun_path, path, strlen(path) + 1);
+		unlink(path);
+		fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
+		if (fd >= 0 && (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 || listen(fd, 64) < 0)) {
+			close(fd);
+			fd = -1;
+		}
+	}
+	if (fd >= 0)
+		s->sock_path = path;
+	else
+		free(path);
+	return fd;
+}
+
 static int spawn(struct vms_clangsnap *s, struct vms_argv *job, const char *shim,
 		 const char *err_path, struct vms_diags *d)
 {
@@ -362,6 +438,7 @@ static int spawn(struct vms_clangsnap *s, struct vms_argv *job, const char *shim
 		vms_diag_add(d, VMS_ERROR, NULL, 0, 0, "socketpair: %s", strerror(errno));
 		return -errno;
 	}
+	int lfd = listen_socket(s);
 	struct vms_argv env = { 0 };
 	for (char **e = environ; *e; e++)
 		if (strncmp(*e, "LD_PRELOAD=", 11) && strncmp(*e, "VMSLIM_CLANGSNAP_", 17))
@@ -373,6 +450,12 @@ static int spawn(struct vms_clangsnap *s, struct vms_argv *job, const char *shim
 	vms_argv_pushf(&env, "%s=%s/template.o", CSNAP_ENV_OUT, s->work_dir);
 	push_env(&env, CSNAP_ENV_DIR, s->work_dir);
 	push_env(&env, CSNAP_ENV_HEADER, s->header);
+	if (s->source)
+		push_env(&env, CSNAP_ENV_SOURCE, s->source);
+	if (s->dep_path)
+		push_env(&env, CSNAP_ENV_DEP, s->dep_path);
+	if (lfd >= 0)
+		push_env(&env, CSNAP_ENV_LISTEN, "4");
 	int errfd = open(err_path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
 	int nullfd = open("/dev/null", O_RDWR | O_CLOEXEC);
 	if (errfd < 0 || nullfd < 0) {
@@ -380,6 +463,8 @@ static int spawn(struct vms_clangsnap *s, struct vms_argv *job, const char *shim
 		vms_diag_add(d, VMS_ERROR, err_path, 0, 0, "cannot open: %s", strerror(e));
 		close(sv[0]);
 		close(sv[1]);
+		if (lfd >= 0)
+			close(lfd);
 		if (errfd >= 0)
 			close(errfd);
 		if (nullfd >= 0)
@@ -397,9 +482,9 @@ static int spawn(struct vms_clangsnap *s, struct vms_argv *job, const char *shim
 		if (chdir(s->cwd) < 0)
 			_exit(127);
 		if (dup2(nullfd, 0) < 0 || dup2(nullfd, 1) < 0 || dup2(errfd, 2) < 0 ||
-		    dup2(sv[1], 3) < 0)
+		    dup2(sv[1], 3) < 0 || (lfd >= 0 && dup2(lfd, 4) < 0))
 			_exit(127);
-		close_range(4, ~0u, 0);
+		close_range(lfd >= 0 ? 5 : 4, ~0u, 0);
 		execve(job->v[0], job->v, env.v);
 		_exit(127);
 	}
@@ -408,6 +493,8 @@ static int spawn(struct vms_clangsnap *s, struct vms_argv *job, const char *shim
 		vms_cleanup_add_child(pid);
 	vms_cleanup_release();
 	close(sv[1]);
+	if (lfd >= 0)
+		close(lfd);
 	close(errfd);
 	close(nullfd);
 	vms_argv_free(&env);
@@ -435,6 +522,10 @@ int vms_clangsnap_start(const struct vms_clangsnap_opts *o, struct vms_clangsnap
 	struct vms_clangsnap *s = vms_xcalloc(1, sizeof(*s));
 	s->ctl = -1;
 	s->pid = -1;
+	s->conn = -1;
+	s->owner = getpid();
+	s->deps = o->deps;
+	s->source = o->source ? vms_xstrdup(o->source) : NULL;
 	pthread_mutex_init(&s->mu, NULL);
 	pthread_cond_init(&s->cv, NULL);
 	s->umask = umask(022);
@@ -470,7 +561,20 @@ int vms_clangsnap_start(const struct vms_clangsnap_opts *o, struct vms_clangsnap
 		rc = refuse(d, s->header, why);
 		goto fail;
 	}
-	resolved = resolve_header(o->flags, s->cwd, "vmlinux.h");
+	if (s->source) {
+		/* the program's own directory comes first for "vmlinux.h" */
+		char *abs = abs_in(s->cwd, s->source);
+		char *dir = vms_dirname(abs);
+		char *p = vms_xasprintf("%s/vmlinux.h", dir);
+		if (access(p, F_OK) == 0)
+			resolved = p;
+		else
+			free(p);
+		free(dir);
+		free(abs);
+	}
+	if (!resolved)
+		resolved = resolve_header(o->flags, s->cwd, "vmlinux.h");
 	struct csnap_fileid rid;
 	if (!resolved || csnap_fileid_get(resolved, &rid) < 0 || rid.dev != s->header_id.dev ||
 	    rid.ino != s->header_id.ino) {
@@ -497,13 +601,26 @@ int vms_clangsnap_start(const struct vms_clangsnap_opts *o, struct vms_clangsnap
 		goto fail;
 	}
 	s->main_path = vms_xasprintf("%s/template.c", s->work_dir);
+	if (s->deps != VMS_CLANGSNAP_DEPS_NONE)
+		s->dep_path = vms_xasprintf("%s/template.d", s->work_dir);
 	if ((rc = write_template(s, d)))
 		goto fail;
+	if (s->dep_path && (rc = probe_phony(s, d)))
+		goto fail;
 	char *tmpl_out = vms_xasprintf("%s/template.o", s->work_dir);
-	rc = driver_job(s, s->main_path, tmpl_out, &job, d);
+	/* a one-program snapshot compiles the program's path (the shim gives cc1 the blank
+	 * template when it opens it); the driver runs elsewhere, so it gets it absolute, and
+	 * cc1 the spelling of the command line, as in a plain build */
+	char *input = s->source ? abs_in(s->cwd, s->source) : vms_xstrdup(s->main_path);
+	rc = driver_job(s, input, tmpl_out, &job, d);
 	free(tmpl_out);
+	free(input);
 	if (rc)
 		goto fail;
+	if (s->source) {
+		free(job.v[job.n - 1]);
+		job.v[job.n - 1] = vms_xstrdup(s->source);
+	}
 	s->cc1_path = vms_realpath(job.v[0]);
 	if (s->cc1_path)
 		csnap_fileid_get(s->cc1_path, &s->cc1_id);
@@ -512,7 +629,10 @@ int vms_clangsnap_start(const struct vms_clangsnap_opts *o, struct vms_clangsnap
 	 * they precede the main file. An absolute path: -include looks in cwd first. */
 	struct vms_argv argv = { 0 };
 	for (size_t i = 0; i + 3 < job.n; i++)
-		vms_argv_push(&argv, job.v[i]);
+		/* freeing the AST before the backend saves memory, not output: in a child it
+		 * would only tear down the header's AST that the server keeps anyway */
+		if (strcmp(job.v[i], "-clear-ast-before-backend"))
+			vms_argv_push(&argv, job.v[i]);
 	if (!s->pch) {
 		vms_argv_push(&argv, "-include");
 		vms_argv_push(&argv, s->header);
@@ -526,17 +646,17 @@ int vms_clangsnap_start(const struct vms_clangsnap_opts *o, struct vms_clangsnap
 		rc = refuse(d, s->clang_path, "the driver's job does not end in -x c <input>");
 		goto fail;
 	}
-	const char *shim = o->shim ? o->shim : getenv("VMSLIM_CLANGSNAP_SHIM");
-	if (!shim)
-		shim = VMSLIM_CLANGSNAP_SHIM_PATH;
+	char *shim = find_shim(o->shim);
 	if (access(shim, R_OK) < 0) {
 		vms_argv_free(&argv);
 		vms_diag_add(d, VMS_ERROR, shim, 0, 0, "clang snapshot shim not found");
+		free(shim);
 		rc = -ENOENT;
 		goto fail;
 	}
 	err_path = vms_xasprintf("%s/template.err", s->work_dir);
 	rc = spawn(s, &argv, shim, err_path, d);
+	free(shim);
 	vms_argv_free(&argv);
 	if (rc)
 		goto fail;
@@ -614,6 +734,21 @@ int vms_clangsnap_pid(const struct vms_clangsnap *s)
 	return s && s->pid > 0 ? (int)s->pid : -1;
 }
 
+int vms_clangsnap_alive(struct vms_clangsnap *s)
+{
+	if (s->pid <= 0 || s->dead)
+		return 0;
+	pid_t w = waitpid(s->pid, NULL, WNOHANG);
+	if (w == 0)
+		return 1;
+	if (w == s->pid || (w < 0 && errno == ECHILD)) {
+		vms_cleanup_remove_child(s->pid);
+		s->pid = -1;
+	}
+	s->dead = 1;
+	return 0;
+}
+
 void vms_clangsnap_stop(struct vms_clangsnap *s)
 {
 	if (!s)
@@ -621,12 +756,15 @@ void vms_clangsnap_stop(struct vms_clangsnap *s)
 	/* EOF on the control socket: the server kills its children and exits */
 	if (s->ctl >= 0)
 		close(s->ctl);
+	if (s->conn >= 0)
+		close(s->conn);
 	reap(s);
 	if (s->work_dir) {
 		if (s->own_work_dir) {
 			vms_remove_tree(s->work_dir);
 		} else {
-			const char *names[] = { "template.c", "marker.h", "template.err", NULL };
+			const char *names[] = { "template.c", "marker.h", "template.err",
+						CSNAP_SOCKET_NAME, "template.d", NULL };
 			for (size_t i = 0; names[i]; i++) {
 				char *p = vms_xasprintf("%s/%s", s->work_dir, names[i]);
 				unlink(p);
@@ -645,5 +783,8 @@ void vms_clangsnap_stop(struct vms_clangsnap *s)
 	free(s->cwd);
 	free(s->work_dir);
 	free(s->main_path);
+	free(s->sock_path);
+	free(s->dep_path);
+	free(s->source);
 	free(s);
 }

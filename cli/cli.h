@@ -113,5 +113,13 @@ char *cli_default_object(const char *src);
 /* Directory of the shipped headers (headers/): $VMSLIM_HEADERS, else the running binary's
  * prefix (PREFIX/share/vmslim/headers), else the source tree, else the configured prefix. */
 const char *cli_headers_dir(void);
+/* Sends req (consumed) to the per-user daemon, starting it when none runs (*started, may
+ * be NULL, says so): its reply when it answered "ok", else NULL (no daemon could be had,
+ * it went away, or it refused: the caller does the work in this process). */
+struct json_object;
+struct json_object *cli_daemon_ask(struct json_object *req, int *started);
+/* 1 when the environment variable is set to something other than "" or "0" (the
+ * VMSLIM_NO_DAEMON/VMSLIM_SLIM kind of switch). */
+int cli_env_on(const char *name);
 
 #endif

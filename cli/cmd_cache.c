@@ -58,6 +58,7 @@ static void show_stats(const char *dir)
 	uint64_t hit = vms_cache_counter(dir, "pch", "hit"), miss = vms_cache_counter(dir, "pch", "miss");
 	uint64_t evicted = vms_cache_counter(dir, "cache", "evicted");
 	uint64_t cc_hit = vms_cache_counter(dir, "cc", "hit"), cc_miss = vms_cache_counter(dir, "cc", "miss");
+	uint64_t cc_remote = vms_cache_counter(dir, "cc", "remote_hit");
 	if (cli_json()) {
 		cli_doc_str("cache_dir", dir);
 		struct json_object *kinds = json_object_new_object();
@@ -75,6 +76,7 @@ static void show_stats(const char *dir)
 		cli_doc_int("evictions", (long long)evicted);
 		cli_doc_int("cc_hits", (long long)cc_hit);
 		cli_doc_int("cc_misses", (long long)cc_miss);
+		cli_doc_int("cc_remote_hits", (long long)cc_remote);
 		return;
 	}
 	char a[32], b[32];
@@ -93,8 +95,8 @@ static void show_stats(const char *dir)
 	if (hit + miss)
 		printf("pch hit rate         %.1f%%\n", 100.0 * (double)hit / (double)(hit + miss));
 	printf("evictions            %llu\n", (unsigned long long)evicted);
-	printf("cc hits (daemon)     %llu\ncc misses (compiles) %llu\n", (unsigned long long)cc_hit,
-	       (unsigned long long)cc_miss);
+	printf("cc hits (daemon)     %llu\ncc remote hits       %llu\ncc misses (compiles) %llu\n",
+	       (unsigned long long)cc_hit, (unsigned long long)cc_remote, (unsigned long long)cc_miss);
 }
 
 int cmd_cache(int argc, char **argv)

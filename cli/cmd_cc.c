@@ -16,7 +16,8 @@
 #include "serve/serve.h"
 
 static const char help[] =
-	"usage: vmslim cc [--clang PATH] [--cache-dir DIR] [--slim] [--no-daemon] [--verbose]\n"
+	"usage: vmslim cc [--clang PATH] [--cache-dir DIR] [--slim [--verify]] [--no-daemon]\n"
+	"                 [--verbose]\n"
 	"                 [COMPILER] ARGUMENTS\n"
 	"\n"
 	"Use in Makefiles as CLANG=\"vmslim cc\" or CC=\"vmslim cc gcc\". A compile with\n"
@@ -39,6 +40,8 @@ static const char help[] =
 	"\n"
 	"  --slim        build against a slim header derived for the program (objdiff-same\n"
 	"                object; falls back to the PCH path where that does not apply)\n"
+	"  --verify      with --slim (implied): also build with the full header and\n"
+	"                compare with objdiff; a difference is exit 1, no object\n"
 	"  --no-daemon   compile in this process\n"
 	"\n"
 	"The options above are vmslim's and must come first. Environment: VMSLIM_CLANG\n"
@@ -89,12 +92,6 @@ static int is_clang(const char *compiler)
 	return !strncmp(vms_basename(compiler), "clang", 5);
 }
 
-static int env_on(const char *name)
-{
-	const char *v = getenv(name);
-	return v && *v && strcmp(v, "0");
-}
-
 /* The environment that reaches clang and may change its answer (the daemon keys it). */
 static const char *const env_sent[] = { "CPATH", "C_INCLUDE_PATH", "CPLUS_INCLUDE_PATH",
 					"OBJC_INCLUDE_PATH", "SOURCE_DATE_EPOCH",
@@ -117,8 +114,8 @@ static int write_b64(int fd, struct json_object *reply, const char *k)
 /* The compile through the per-user daemon: 0 with clang's exit status in *code, its
  * output written; -1 when the daemon could not answer (nothing was printed then, unless
  * verbose). */
-static int via_daemon(const char *clang, const char *cache, int slim, int verbose, int nargs,
-		      char **args, int *code)
+static int via_daemon(const char *clang, const char *cache, int slim, int verify, int verbose,
+		      int nargs, char **args, int *code)
 {
 	char *clang_path = vms_which(clang), *cache_dir = cache ? vms_xstrdup(cache)
 							      : vms_cache_dir_default();
@@ -137,6 +134,7 @@ static int via_daemon(const char *clang, const char *cache, int slim, int verbos
 									       : clang_path));
 	json_object_object_add(req, "cache_dir", json_object_new_string(cache_dir));
 	json_object_object_add(req, "slim", json_object_new_boolean(slim));
+	json_object_object_add(req, "slim_verify", json_object_new_boolean(verify));
 	mode_t um = umask(022);
 	umask(um);
 	json_object_object_add(req, "umask", json_object_new_int((int)um));
@@ -204,8 +202,8 @@ out:
 int cmd_cc(int argc, char **argv)
 {
 	const char *clang = NULL, *cache = NULL;
-	int verbose = env_on("VMSLIM_CC_VERBOSE"), slim = env_on("VMSLIM_SLIM");
-	int no_daemon = env_on("VMSLIM_NO_DAEMON");
+	int verbose = cli_env_on("VMSLIM_CC_VERBOSE"), slim = cli_env_on("VMSLIM_SLIM");
+	int no_daemon = cli_env_on("VMSLIM_NO_DAEMON"), verify = 0;
 	int i = 1;
 	/* only leading options are vmslim's; the rest belongs to clang, untouched */
 	for (; i < argc; i++) {
@@ -222,6 +220,8 @@ int cmd_cc(int argc, char **argv)
 			verbose = 1;
 		else if (!strcmp(a, "--slim"))
 			slim = 1;
+		else if (!strcmp(a, "--verify"))
+			slim = verify = 1;
 		else if (!strcmp(a, "--no-daemon"))
 			no_daemon = 1;
 		else
@@ -258,10 +258,10 @@ int cmd_cc(int argc, char **argv)
 	}
 	vms_cc_plan_free(&plan);
 	int code;
-	if (!no_daemon && via_daemon(clang, cache, slim, verbose, nargs, args, &code) == 0)
+	if (!no_daemon && via_daemon(clang, cache, slim, verify, verbose, nargs, args, &code) == 0)
 		return code;
 	struct vms_cc_req q = { .clang = clang, .args = args, .nargs = nargs, .cache_dir = cache,
-				.slim = slim };
+				.slim = slim, .slim_verify = verify };
 	struct vms_cc_answer a;
 	int rc = vms_cc_run(&q, &a);
 	if (rc == VMS_CC_DONE) {

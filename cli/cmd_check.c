@@ -349,9 +349,8 @@ static void push_paths(struct json_object *req, const char *k, const struct vms_
  * --stats, --mode and --confine measure or confine this process's own checker. */
 static int check_via_daemon(struct check_cmd *k, struct vms_tcc_result *r)
 {
-	const char *env = getenv("VMSLIM_NO_DAEMON");
 	char cwd[4096];
-	if (k->no_daemon || (env && *env && strcmp(env, "0")) || k->repeat != 1 || k->stats ||
+	if (k->no_daemon || cli_env_on("VMSLIM_NO_DAEMON") || k->repeat != 1 || k->stats ||
 	    k->mode != M_SNAPSHOT || k->o.confine || !strcmp(k->path, "-") ||
 	    !getcwd(cwd, sizeof(cwd)))
 		return -1;
@@ -376,17 +375,8 @@ static int check_via_daemon(struct check_cmd *k, struct vms_tcc_result *r)
 	json_object_object_add(req, "mem_limit_mib", json_object_new_int((int)(k->o.mem_limit >> 20)));
 	free(file);
 	free(hdir);
-	struct vms_user_call call = { 0 };
-	char *reply = NULL;
-	int e = vms_user_daemon_call(&call, json_object_to_json_string_ext(req, JSON_C_TO_STRING_PLAIN),
-				     &reply);
-	json_object_put(req);
-	if (e < 0)
-		return -1;
-	struct json_object *o = json_tokener_parse(reply), *v, *arr;
-	free(reply);
-	int ok = o && json_object_object_get_ex(o, "ok", &v) && json_object_get_boolean(v) &&
-		 json_object_object_get_ex(o, "tcc_status", &v) &&
+	struct json_object *o = cli_daemon_ask(req, NULL), *v, *arr;
+	int ok = o && json_object_object_get_ex(o, "tcc_status", &v) &&
 		 json_object_object_get_ex(o, "diagnostics", &arr);
 	if (ok) {
 		memset(r, 0, sizeof(*r));

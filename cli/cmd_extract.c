@@ -1,7 +1,10 @@
-/* vmslim extract: the CLI over vms_extract(). */
+/* vmslim extract: the CLI over vms_extract(); the one-program form (--header H --from
+ * PROG) goes to the per-user daemon, whose warm context of H answers in a reparse of
+ * PROG (serve/trusted_extract.c), with the same bytes. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <json-c/json.h>
 
@@ -34,6 +37,10 @@ static const char help[] =
 	"                       shipped list of kernel hub types, for --full-pointers\n"
 	"  --full-pointers      follow pointers too (the older, much larger closure)\n"
 	"  --stats              print types and bytes kept, and the time taken\n"
+	"  --no-daemon          extract in this process (also VMSLIM_NO_DAEMON=1); by\n"
+	"                       default --header H --from PROG (one program, no other\n"
+	"                       roots) asks the per-user daemon `vmslim cc` uses, which\n"
+	"                       keeps H parsed: the same header in milliseconds\n"
 	"  -h, --help           " HELP_SPEC_HELP "\n"
 	"  -- CLANG_ARGS        extra clang arguments for parsing programs (-I, -D)\n"
 	"\n"
@@ -62,7 +69,8 @@ static int read_blacklist_file(const char *path, struct vms_argv *bl)
 	return 0;
 }
 
-enum { OPT_HEADER = 256, OPT_BTF, OPT_TYPE, OPT_FROM, OPT_BL, OPT_BLF, OPT_FULLPTR, OPT_STATS };
+enum { OPT_HEADER = 256, OPT_BTF, OPT_TYPE, OPT_FROM, OPT_BL, OPT_BLF, OPT_FULLPTR, OPT_STATS,
+       OPT_NODAEMON };
 static const struct option opts[] = {
 	{ "header", required_argument, NULL, OPT_HEADER },
 	{ "btf", required_argument, NULL, OPT_BTF },
@@ -73,6 +81,7 @@ static const struct option opts[] = {
 	{ "blacklist-file", required_argument, NULL, OPT_BLF },
 	{ "full-pointers", no_argument, NULL, OPT_FULLPTR },
 	{ "stats", no_argument, NULL, OPT_STATS },
+	{ "no-daemon", no_argument, NULL, OPT_NODAEMON },
 	CLI_OPT_HELP,
 	{ 0 },
 };
@@ -84,7 +93,7 @@ struct extract_cmd {
 	struct vms_extract_opts o;
 	struct vms_argv types, progs, bl, clang_args;
 	const char *output;
-	int stats;
+	int stats, no_daemon;
 };
 
 /* Fills x from argv: CLI_CONTINUE, or the exit code to stop with. */
@@ -111,6 +120,7 @@ static int parse(struct extract_cmd *x, int argc, char **argv)
 		}
 		case OPT_FULLPTR: x->o.full_pointers = 1; break;
 		case OPT_STATS: x->stats = 1; break;
+		case OPT_NODAEMON: x->no_daemon = 1; break;
 		}
 	}
 	if (c == CLI_EXIT)
@@ -166,6 +176,61 @@ static void print_stats(const struct vms_extract_stats *st)
 		st->parse_ms);
 }
 
+static size_t stat_member(struct json_object *o, const char *k)
+{
+	struct json_object *v;
+	return json_object_object_get_ex(o, k, &v) ? (size_t)json_object_get_int64(v) : 0;
+}
+
+static double ms_member(struct json_object *o, const char *k)
+{
+	struct json_object *v;
+	return json_object_object_get_ex(o, k, &v) ? json_object_get_double(v) : 0;
+}
+
+/* The header from the per-user daemon: 0 with *out (owned) and st, -1 when it cannot
+ * answer or the extraction gave diagnostics (this process then runs it itself, so that
+ * messages are exactly its own). Only the plain one-program form goes there. */
+static int extract_via_daemon(const struct extract_cmd *x, char **out, size_t *len,
+			      struct vms_extract_stats *st)
+{
+	char cwd[4096];
+	if (x->no_daemon || cli_env_on("VMSLIM_NO_DAEMON") || !x->o.header_path ||
+	    x->progs.n != 1 || x->types.n || x->bl.n || x->o.full_pointers ||
+	    !strcmp(x->progs.v[0], "-") || !getcwd(cwd, sizeof(cwd)))
+		return -1;
+	struct json_object *req = json_object_new_object(), *fl = json_object_new_array();
+	json_object_object_add(req, "op", json_object_new_string("extract_file"));
+	json_object_object_add(req, "cwd", json_object_new_string(cwd));
+	json_object_object_add(req, "header", json_object_new_string(x->o.header_path));
+	json_object_object_add(req, "program", json_object_new_string(x->progs.v[0]));
+	for (size_t i = 0; i < x->clang_args.n; i++)
+		json_object_array_add(fl, json_object_new_string(x->clang_args.v[i]));
+	json_object_object_add(req, "flags", fl);
+	struct json_object *o = cli_daemon_ask(req, NULL), *h, *s, *diags;
+	int ok = o && json_object_object_get_ex(o, "header", &h) &&
+		 json_object_is_type(h, json_type_string) &&
+		 json_object_object_get_ex(o, "stats", &s) &&
+		 (!json_object_object_get_ex(o, "diagnostics", &diags) ||
+		  !json_object_array_length(diags));
+	if (ok) {
+		*len = (size_t)json_object_get_string_len(h);
+		*out = vms_xmalloc(*len + 1);
+		memcpy(*out, json_object_get_string(h), *len + 1);
+		*st = (struct vms_extract_stats){
+			.types_total = stat_member(s, "types_total"),
+			.types_kept = stat_member(s, "types_kept"),
+			.types_opaque = stat_member(s, "types_opaque"),
+			.bytes_total = stat_member(s, "bytes_total"),
+			.bytes_kept = stat_member(s, "bytes_kept"),
+			.parse_ms = ms_member(s, "parse_ms"),
+			.total_ms = ms_member(s, "total_ms"),
+		};
+	}
+	json_object_put(o);
+	return ok ? 0 : -1;
+}
+
 /* Extracts, then writes the header to x->output ("-": stdout). */
 static int run(const struct extract_cmd *x)
 {
@@ -174,7 +239,8 @@ static int run(const struct extract_cmd *x)
 	char *text = NULL;
 	size_t len = 0;
 	int rc = VMS_EXIT_FAIL;
-	if (vms_extract(&x->o, &text, &len, &st, &d) == 0) {
+	if (extract_via_daemon(x, &text, &len, &st) == 0 ||
+	    vms_extract(&x->o, &text, &len, &st, &d) == 0) {
 		if (!strcmp(x->output, "-") && cli_json()) {
 			/* stdout is the document's: the header goes in it */
 			json_object_object_add(cli_doc(), "header",

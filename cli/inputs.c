@@ -1,5 +1,5 @@
 /* Where the CLI finds and reads its files: programs (or standard input), the default
- * object name, the shipped headers. */
+ * object name, the shipped headers; and the environment's on/off switches. */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -60,4 +60,10 @@ const char *cli_headers_dir(void)
 	    access(VMSLIM_SOURCE_HEADERS, R_OK) == 0)
 		return VMSLIM_SOURCE_HEADERS;
 	return VMSLIM_INSTALL_HEADERS;
+}
+
+int cli_env_on(const char *name)
+{
+	const char *v = getenv(name);
+	return v && *v && strcmp(v, "0");
 }

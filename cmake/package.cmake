@@ -23,5 +23,7 @@ if(vmslim_libclang_owner MATCHES "^([^:]+):")
   set(vmslim_libclang_pkg ", ${CMAKE_MATCH_1}")
 endif()
 set(CPACK_DEBIAN_PACKAGE_DEPENDS "clang, tcc${vmslim_libclang_pkg}")
-set(CPACK_DEBIAN_PACKAGE_RECOMMENDS "libbpf-dev, bpftool")
+# libmicrohttpd is dlopen'ed by `serve --http` only (serve/mhd_dl.c), so shlibdeps cannot
+# see it: the HTTP front is a recommendation, not a dependency
+set(CPACK_DEBIAN_PACKAGE_RECOMMENDS "libbpf-dev, bpftool, libmicrohttpd12")
 include(CPack)

@@ -1,6 +1,7 @@
 /* The cache directory as a whole ($XDG_CACHE_HOME/vmslim), the way `ccache -s/-C/-M` see
  * theirs: one size bound over every kind it holds (PCHs in pch/, the daemon's answers in
- * serve/, the small rest: compiler identities, header shims), least recently used first
+ * serve/, derived slim headers in slim/, the small rest: compiler identities, header
+ * shims), least recently used first
  * out; hit and miss counters that survive the processes that count them. */
 #ifndef VMSLIM_CACHEDIR_H
 #define VMSLIM_CACHEDIR_H
@@ -10,7 +11,7 @@
 
 #define VMS_CACHE_DEFAULT_MAX ((uint64_t)2 << 30) /* 2 GiB: ~130 PCHs of the full vmlinux.h */
 
-enum vms_cache_kind { VMS_KIND_PCH, VMS_KIND_ANSWERS, VMS_KIND_OTHER, VMS_KIND_N };
+enum vms_cache_kind { VMS_KIND_PCH, VMS_KIND_ANSWERS, VMS_KIND_SLIM, VMS_KIND_OTHER, VMS_KIND_N };
 const char *vms_cache_kind_name(enum vms_cache_kind k);
 
 struct vms_cache_usage {

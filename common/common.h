@@ -33,6 +33,8 @@ void vms_diag_vadd(struct vms_diags *d, enum vms_severity sev, const char *file,
 size_t vms_diags_count(const struct vms_diags *d, enum vms_severity sev);
 /* gcc style: "file:line:col: error: msg" (parts that are unknown are left out). */
 void vms_diags_print(FILE *out, const struct vms_diags *d);
+/* What vms_diags_print writes, as a string (owned, never NULL). */
+void vms_diags_to_text(const struct vms_diags *d, char **text, size_t *len);
 void vms_diags_free(struct vms_diags *d);
 
 /* ---- buffers -------------------------------------------------------------------- */
@@ -144,6 +146,9 @@ void vms_proc_result_free(struct vms_proc_result *r);
 /* The program as execvp would find it: a name with a '/' as it is (if executable), else
  * the first executable in $PATH. Owned, or NULL. */
 char *vms_which(const char *program);
+/* A file of vmslim's own (a helper, a shim) beside the running binary or in its prefix's
+ * libexec/vmslim/, accessible with mode (access(2)). Owned, or NULL. */
+char *vms_find_beside_exe(const char *name, int mode);
 
 /* ---- cleanup at a fatal signal ---------------------------------------------------- */
 

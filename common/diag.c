@@ -64,6 +64,18 @@ void vms_diags_print(FILE *out, const struct vms_diags *d)
 	}
 }
 
+void vms_diags_to_text(const struct vms_diags *d, char **text, size_t *len)
+{
+	FILE *f = open_memstream(text, len);
+	if (!f) {
+		*text = vms_xstrdup("");
+		*len = 0;
+		return;
+	}
+	vms_diags_print(f, d);
+	fclose(f);
+}
+
 void vms_diags_free(struct vms_diags *d)
 {
 	for (size_t i = 0; i < d->n; i++) {

@@ -307,3 +307,26 @@ char *vms_which(const char *program)
 		p = end + 1;
 	}
 }
+
+char *vms_find_beside_exe(const char *name, int mode)
+{
+	char exe[4096];
+	ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+	if (n <= 0)
+		return NULL;
+	exe[n] = 0;
+	char *dir = vms_dirname(exe);
+	/* beside it (the build tree), then where an install under any prefix puts it
+	 * (PREFIX/bin/vmslim, PREFIX/libexec/vmslim/): packages move the prefix */
+	const char *const rel[] = { "", "/../libexec/vmslim" };
+	char *found = NULL;
+	for (size_t i = 0; i < sizeof(rel) / sizeof(rel[0]) && !found; i++) {
+		char *p = vms_xasprintf("%s%s/%s", dir, rel[i], name);
+		if (access(p, mode) == 0)
+			found = p;
+		else
+			free(p);
+	}
+	free(dir);
+	return found;
+}

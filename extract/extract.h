@@ -46,6 +46,12 @@ enum {
 /* One of the above; *why (owned, may be NULL) says what was found, with its line. */
 int vms_extract_preinclude(const char *text, size_t len, const char *header_text,
 			   size_t header_len, const char *header_name, char **why);
+/* The same, and *angled (may be NULL) is 1 when the include is <vmlinux.h>: where clang
+ * looks for it (a quoted include tries the program's own directory first). header_text
+ * may be "" (len 0) to learn the form before the header is known. */
+int vms_extract_preinclude_form(const char *text, size_t len, const char *header_text,
+				size_t header_len, const char *header_name, char **why,
+				int *angled);
 
 /* A header's text and declaration graph; when warm, also a libclang unit whose
  * precompiled preamble is the header, so that a program is parsed by a reparse that

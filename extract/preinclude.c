@@ -22,6 +22,7 @@ struct pre {
 	const char *htext, *hname;
 	size_t hlen;
 	int result;
+	int angled;	/* the include found was <vmlinux.h> */
 	char *why;
 };
 
@@ -68,6 +69,7 @@ static int on_directive(void *ctx, const struct vms_pp_src *s, const struct vms_
 			if (close) {
 				size_t l = (size_t)(close - t - 1);
 				const char *name = t + 1;
+				p->angled = t[0] == '<';
 				if ((l == 9 && !memcmp(name, "vmlinux.h", 9)) ||
 				    (l == strlen(p->hname) && !memcmp(name, p->hname, l)))
 					return stop(p, VMS_PREINCLUDE_OK, NULL);
@@ -108,6 +110,14 @@ static int on_code(void *ctx, const struct vms_pp_src *s, const struct vms_pp_co
 int vms_extract_preinclude(const char *text, size_t len, const char *header_text,
 			   size_t header_len, const char *header_name, char **why)
 {
+	return vms_extract_preinclude_form(text, len, header_text, header_len, header_name, why,
+					   NULL);
+}
+
+int vms_extract_preinclude_form(const char *text, size_t len, const char *header_text,
+				size_t header_len, const char *header_name, char **why,
+				int *angled)
+{
 	struct pre p = { .htext = header_text, .hlen = header_len,
 			 .hname = vms_basename(header_name), .result = VMS_PREINCLUDE_NONE };
 	struct vms_pp_src s;
@@ -126,5 +136,7 @@ int vms_extract_preinclude(const char *text, size_t len, const char *header_text
 		*why = p.why;
 	else
 		free(p.why);
+	if (angled)
+		*angled = p.result == VMS_PREINCLUDE_OK && p.angled;
 	return p.result;
 }

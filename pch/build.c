@@ -35,7 +35,9 @@
  *
  * vms_build() is a plan (inputs, flags, which path), the clang runs (compile.c), and a
  * verdict (what clang's answer and the -gmodules object mean for the result); the
- * dependency file is rewritten by depfile.c. */
+ * dependency file is rewritten by depfile.c. A compile server (o->via: the daemon's clang
+ * snapshots) is asked first for the plain and the -g PCH compile; what it answers is
+ * clang's own answer, so the verdict is the same. */
 #include "pch/internal.h"
 #include "bpfobj/bpfobj.h"
 
@@ -338,8 +340,9 @@ static int plan_path(struct pch_build *b)
 	if (b->small && !r->mode) {
 		set_mode(r, vms_xasprintf("plain: the header is small (%zu KB), parsing it costs "
 					  "less than loading a PCH", b->small / 1024));
-		if (o->require_pch)
+		if (o->require_pch && !o->via)
 			return 2;
+		b->via_only = o->require_pch;
 	} else {
 		b->small = 0;
 	}
@@ -469,6 +472,12 @@ static int build(struct pch_build *b)
 	if (rc != 0)
 		return rc;
 	if (b->plain) {
+		if (pch_compile_via(b, &rc)) {
+			pch_fix_depfile(b->deps.path, b->shim_path, b->header, b->o->source);
+			return rc;
+		}
+		if (b->via_only)
+			return 2;
 		rc = pch_compile_plain(b, &pr);
 		if (rc == PCH_REFUSED)
 			return rc;
@@ -481,6 +490,10 @@ static int build(struct pch_build *b)
 		return rc;
 	if (!b->try_gm && b->gm_why)
 		set_mode(b->r, vms_xasprintf("PCH (-g): %s", b->gm_why));
+	if (!b->try_gm && pch_compile_via(b, &rc)) {
+		pch_fix_depfile(b->deps.path, b->shim_path, b->header, b->o->source);
+		return rc;
+	}
 	rc = pch_compile_pch(b, &pr);
 	if (rc == PCH_NO_PCH)
 		return no_pch(b, &b->info, b->lock);

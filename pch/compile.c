@@ -306,3 +306,77 @@ int pch_compile_pch(struct pch_build *b, struct vms_proc_result *pr)
 	}
 	return rc;
 }
+
+/* ---- through a compile server (o->via) ---- */
+
+/* -MT/-MQ's targets as clang writes them (-MQ quoted for make), else the output's. */
+static void dep_targets(const struct vms_build_opts *o, struct vms_argv *out)
+{
+	for (size_t i = 0; o->dep_flags && o->dep_flags[i]; i++) {
+		const char *a = o->dep_flags[i], *v = NULL;
+		int quote = !strncmp(a, "-MQ", 3);
+		if ((!strcmp(a, "-MT") || !strcmp(a, "-MQ")) && o->dep_flags[i + 1])
+			v = o->dep_flags[++i];
+		else if (!strncmp(a, "-MT", 3) || quote)
+			v = a + 3;
+		if (!v)
+			continue;
+		char *q = quote ? pch_dep_escape(v) : vms_xstrdup(v);
+		vms_argv_push(out, q);
+		free(q);
+	}
+	if (!out->n) {
+		char *q = pch_dep_escape(o->output);
+		vms_argv_push(out, q);
+		free(q);
+	}
+}
+
+int pch_compile_via(struct pch_build *b, int *rc)
+{
+	const struct vms_build_opts *o = b->o;
+	/* a program that #defines before its include never matches a server that read the
+	 * header first; asking would only start one in vain */
+	if (!o->via || o->sandbox || o->audit_asm || !b->header || b->pre.defines.n ||
+	    !strcmp(o->output, "-"))
+		return 0;
+	int mmd = 0, phony = 0;
+	for (size_t i = 0; o->dep_flags && o->dep_flags[i]; i++) {
+		mmd |= !strcmp(o->dep_flags[i], "-MMD");
+		phony |= !strcmp(o->dep_flags[i], "-MP");
+	}
+	struct vms_argv targets = { 0 };
+	dep_targets(o, &targets);
+	struct vms_dep_req dr = { .file = b->deps.path, .system = !mmd, .phony = phony,
+				  .targets = (const char *const *)targets.v };
+	struct vms_build_via_req q = {
+		.clang = b->cc.path, .flags = (const char *const *)b->flags.v, .header = b->header,
+		.source = o->source, .output = o->output, .deps = b->deps.path ? &dr : NULL,
+	};
+	struct vms_build_result vr = { 0 };
+	int got = o->via->compile(o->via->ctx, &q, &vr, b->d);
+	vms_argv_free(&targets);
+	struct vms_build_result *r = b->r;
+	if (got == 0 || got == 1) {
+		free(r->clang_stderr);
+		r->clang_stderr = vr.clang_stderr ? vr.clang_stderr : vms_xstrdup("");
+		vr.clang_stderr = NULL;
+		r->clang_exit = vr.clang_exit;
+		r->compile_ms += vr.compile_ms;
+		r->used_pch = 0;
+		char *m = vms_xstrdup(vr.mode ? vr.mode : "compile server");
+		free(r->mode);
+		r->mode = m;
+		b->installed = got == 0; /* the server wrote the output itself */
+		*rc = got;
+	} else if (vr.mode) {
+		/* why it did not serve, after why the build went the way it goes */
+		char *m = r->mode ? vms_xasprintf("%s; %s", r->mode, vr.mode) : vms_xstrdup(vr.mode);
+		free(r->mode);
+		r->mode = m;
+	}
+	vms_build_result_free(&vr);
+	if (got < 0 || got > 2)
+		*rc = got < 0 ? got : -EIO;
+	return got != 2;
+}

@@ -119,8 +119,9 @@ char *pch_dep_escape(const char *path)
 
 /* clang's layout (DependencyFileGenerator::outputDependencyFile): targets, then ':' and
  * the dependencies, wrapped before column 75 with " \" continuations; widths count the
- * unescaped path. With phony (-MP), a blank line and "DEP:" for every dependency but the
- * main file (source). Tokens are written as given (already escaped). */
+ * unescaped path. With phony (-MP), "DEP:" for every dependency but the main file (source),
+ * each after a blank line (VMS_DEP_PHONY_BLANK: clang up to 18) or on the next line
+ * (VMS_DEP_PHONY_TIGHT: clang 19). Tokens are written as given (already escaped). */
 char *pch_dep_format(const struct vms_argv *targets, const struct vms_argv *deps, int phony,
 		     const char *source)
 {
@@ -163,11 +164,34 @@ char *pch_dep_format(const struct vms_argv *targets, const struct vms_argv *deps
 			if (!skipped && !strcmp(u, source))
 				skipped = 1;
 			else
-				vms_buf_printf(&b, "\n%s:\n", deps->v[k]);
+				vms_buf_printf(&b, "%s%s:\n", phony == VMS_DEP_PHONY_TIGHT ? "" : "\n",
+					       deps->v[k]);
 			free(u);
 		}
 	}
 	return vms_buf_steal(&b);
+}
+
+/* The length of the first rule: up to its first newline that no backslash continues (the
+ * -MP rules follow it). */
+static size_t rule_length(const char *text, size_t len)
+{
+	for (size_t i = 0; i < len; i++) {
+		if (text[i] == '\\' && i + 1 < len && text[i + 1] == '\n')
+			i++;
+		else if (text[i] == '\n')
+			return i;
+	}
+	return len;
+}
+
+/* How clang laid out the -MP rules after the first: 0 none. */
+static int phony_layout(const char *text, size_t len)
+{
+	size_t r = rule_length(text, len);
+	if (r + 1 >= len)
+		return 0;
+	return text[r + 1] == '\n' ? VMS_DEP_PHONY_BLANK : VMS_DEP_PHONY_TIGHT;
 }
 
 /* Splits the rule's tokens at the first unescaped ':' (which may end a target or stand
@@ -200,13 +224,13 @@ char *pch_dep_rewrite(const char *text, size_t len, const char *shim_path, const
 {
 	if (!same_file)
 		same_file = same_path;
-	/* the rule, then (with -MP) a blank line and one phony target per dependency */
-	const char *rule_end = strstr(text, "\n\n");
+	/* the rule, then (with -MP) one phony target per dependency */
+	int phony = phony_layout(text, len);
 	struct vms_argv toks = { 0 }, targets = { 0 }, deps = { 0 };
-	pch_dep_tokenize(text, rule_end ? (size_t)(rule_end - text) : len, &toks);
+	pch_dep_tokenize(text, rule_length(text, len), &toks);
 	size_t i = split_rule(&toks, &targets);
 	char *qheader = pch_dep_escape(header);
-	int changed = rule_end != NULL;
+	int changed = phony != 0;
 	const char *move_header = NULL;
 	for (size_t k = i; k < toks.n; k++) {
 		char *u = pch_dep_unescape(toks.v[k]);
@@ -238,8 +262,7 @@ char *pch_dep_rewrite(const char *text, size_t len, const char *shim_path, const
 	}
 	if (move_header) /* the source was not found: keep clang's order */
 		vms_argv_push(&deps, move_header), changed = 0;
-	char *out = changed && targets.n ? pch_dep_format(&targets, &deps, rule_end != NULL, source)
-					 : NULL;
+	char *out = changed && targets.n ? pch_dep_format(&targets, &deps, phony, source) : NULL;
 	free(qheader);
 	vms_argv_free(&toks);
 	vms_argv_free(&targets);
@@ -268,4 +291,31 @@ void pch_fix_depfile(const char *dep, const char *shim_path, const char *header,
 		vms_write_file_atomic(dep, out, strlen(out), 0644);
 	free(out);
 	free(text);
+}
+
+/* ---- the API's view of the above ---- */
+
+void vms_dep_rule(const char *text, size_t len, struct vms_argv *targets, struct vms_argv *deps)
+{
+	struct vms_argv toks = { 0 };
+	pch_dep_tokenize(text, rule_length(text, len), &toks);
+	for (size_t i = split_rule(&toks, targets); i < toks.n; i++)
+		vms_argv_push(deps, toks.v[i]);
+	vms_argv_free(&toks);
+}
+
+char *vms_dep_unescape(const char *tok)
+{
+	return pch_dep_unescape(tok);
+}
+
+char *vms_dep_escape(const char *path)
+{
+	return pch_dep_escape(path);
+}
+
+char *vms_dep_format(const struct vms_argv *targets, const struct vms_argv *deps, int phony,
+		     const char *source)
+{
+	return pch_dep_format(targets, deps, phony, source);
 }

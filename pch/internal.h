@@ -115,6 +115,8 @@ struct pch_build {
 	struct vms_hash128 header_hash;
 	size_t small;			/* the header's size when too small to be worth a PCH */
 	int plain;			/* no PCH: a plain clang build */
+	int via_only;			/* require_pch with a small header: only o->via may
+					 * compile it, else 2 */
 	int try_gm;			/* try -gmodules first */
 	const char *gm_why;		/* why -gmodules is not tried (NULL: tried, or a verdict) */
 	char *verdict;			/* where a -gmodules rejection is remembered, or NULL */
@@ -138,5 +140,8 @@ int pch_compile_gmodules(struct pch_build *b, const char *tmp, struct vms_proc_r
 /* Through the -g PCH, once more when the header changed under clang's feet. */
 int pch_compile_pch(struct pch_build *b, struct vms_proc_result *pr);
 int pch_looks_like_crash(const struct vms_proc_result *r);
+/* The compile through o->via: 1 when it answered (*rc: 0, 1, or -errno; the output and
+ * the dependency file are in place), 0 when clang must run (r->mode says why). */
+int pch_compile_via(struct pch_build *b, int *rc);
 
 #endif

@@ -112,6 +112,39 @@ void vms_flags_normalize(const char *const *flags, struct vms_argv *out);
 
 /* ---- builds ------------------------------------------------------------------------ */
 
+struct vms_build_result;
+
+/* A dependency file to write the way clang writes it under -MD/-MMD. */
+struct vms_dep_req {
+	const char *file;		/* where */
+	int system;			/* -MD: system headers listed too (-MMD: 0) */
+	int phony;			/* -MP */
+	const char *const *targets;	/* the rule's targets as clang writes them (-MT verbatim,
+					 * -MQ and the default, the output, quoted for make);
+					 * NULL-terminated */
+};
+
+/* One compile as vms_build() would hand clang: what a compile server (the daemon's clang
+ * snapshots, serve/snap.c) needs to give the same object, messages and dependency file. */
+struct vms_build_via_req {
+	const char *clang;		/* resolved path */
+	const char *const *flags;	/* every flag but -c, -o, the input and the dependency
+					 * flags, NULL-terminated */
+	const char *header;		/* the absolute path "vmlinux.h" resolves to */
+	const char *source, *output;
+	const struct vms_dep_req *deps;	/* NULL: none */
+};
+
+/* Asked before vms_build() runs clang for a plain or -g PCH compile (not with a sandbox,
+ * the asm audit or -gmodules): compile returns what vms_build() would (0, 1 with clang's
+ * answer in r), or 2 when it does not serve this one (r->mode may say why) and clang
+ * runs as without it. */
+struct vms_build_via {
+	int (*compile)(void *ctx, const struct vms_build_via_req *q, struct vms_build_result *r,
+		       struct vms_diags *d);
+	void *ctx;
+};
+
 enum vms_gmodules_mode {
 	VMS_GMODULES_AUTO = 0,	/* only where it is proven safe (see pch/build.c) */
 	VMS_GMODULES_NEVER,
@@ -156,6 +189,9 @@ struct vms_build_opts {
 	 * directive that reads files or makes directives (.incbin, .include, .macro,
 	 * .irp, .irpc, .altmacro). The object is byte-identical to a one-step build. */
 	int audit_asm;
+	/* A faster way to run the compile (struct vms_build_via), or NULL. The object, the
+	 * messages and the dependency file are the ones clang gives either way. */
+	const struct vms_build_via *via;
 };
 
 /* Below this size a header is parsed faster than its PCH is loaded: 20-130 KB slim
@@ -195,6 +231,20 @@ int vms_build_flags(const char *header, const char *const *user_flags, int raw,
  * in clang_stderr). Never leaves a partial output behind. r must be freed in all cases. */
 int vms_build(const struct vms_build_opts *o, struct vms_build_result *r, struct vms_diags *d);
 void vms_build_result_free(struct vms_build_result *r);
+
+/* ---- dependency files (make syntax, laid out as clang lays it out: pch/depfile.c) ---- */
+
+/* The first rule's targets and dependencies as raw tokens (escapes kept). */
+void vms_dep_rule(const char *text, size_t len, struct vms_argv *targets, struct vms_argv *deps);
+/* A token's path ("a\ b" -> "a b", "$$" -> "$") and a path's token. Owned. */
+char *vms_dep_unescape(const char *tok);
+char *vms_dep_escape(const char *path);
+/* "targets: deps" wrapped as clang wraps it; phony (-MP): "DEP:" rules for every
+ * dependency but source, laid out as clang up to 18 (BLANK: a blank line before each) or
+ * clang 19 (TIGHT) does; 0: none. Owned. */
+enum { VMS_DEP_PHONY_BLANK = 1, VMS_DEP_PHONY_TIGHT = 2 };
+char *vms_dep_format(const struct vms_argv *targets, const struct vms_argv *deps, int phony,
+		     const char *source);
 
 /* ---- the `cc` wrapper --------------------------------------------------------------- */
 

@@ -10,6 +10,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -102,10 +103,17 @@ static int alive(const char *sock)
 	return ok;
 }
 
-static void sleep_ms(int ms)
+static void sleep_us(long us)
 {
-	struct timespec ts = { ms / 1000, (long)(ms % 1000) * 1000000L };
+	struct timespec ts = { us / 1000000, (us % 1000000) * 1000L };
 	nanosleep(&ts, NULL);
+}
+
+/* Backoff of a wait for another process: short first (a daemon that is nearly up answers
+ * within a fraction of a millisecond), then at most every 5 ms. */
+static long next_wait_us(long us)
+{
+	return us < 5000 ? us * 2 : 5000;
 }
 
 static int idle_timeout(const struct vms_user_call *c)
@@ -118,8 +126,11 @@ static int idle_timeout(const struct vms_user_call *c)
 }
 
 /* `vmslim serve --user` on sock, detached: its own session, not our child, stdio on the
- * log file in the daemon's directory, working directory "/". 0 or -errno. */
-static int spawn(const char *exe, const char *dir, const char *sock, int idle)
+ * log file in the daemon's directory, working directory "/". ready_w (or -1): the write
+ * end of a pipe the daemon gets as fd 3, named in $VMSLIM_READY_FD; it writes a byte
+ * there once it listens (serve/server.c), and the pipe ends without one if it fails.
+ * 0 or -errno. */
+static int spawn(const char *exe, const char *dir, const char *sock, int idle, int ready_w)
 {
 	char self[PATH_MAX];
 	if (!exe) {
@@ -135,9 +146,21 @@ static int spawn(const char *exe, const char *dir, const char *sock, int idle)
 	struct stat st;
 	if (stat(log, &st) == 0 && st.st_size > LOG_MAX)
 		truncate(log, 0);
+	/* its environment, made here: between fork and exec only async-signal-safe calls */
+	extern char **environ;
+	size_t ne = 0;
+	while (environ[ne])
+		ne++;
+	char **env = vms_xcalloc(ne + 2, sizeof(*env)), **ep = env;
+	for (size_t i = 0; i < ne; i++)
+		if (strncmp(environ[i], "VMSLIM_READY_FD=", 16))
+			*ep++ = environ[i];
+	char **ready_slot = ep;
+	*ep = "VMSLIM_READY_FD=3";
 	pid_t pid = fork();
 	if (pid < 0) {
 		free(log);
+		free(env);
 		return -errno;
 	}
 	if (pid == 0) {
@@ -150,7 +173,10 @@ static int spawn(const char *exe, const char *dir, const char *sock, int idle)
 			dup2(null, 0);
 		dup2(lf >= 0 ? lf : null, 1);
 		dup2(lf >= 0 ? lf : null, 2);
-		syscall(SYS_close_range, 3U, ~0U, 0U);
+		/* fd 3, without close-on-exec, is the only other descriptor it keeps */
+		if (ready_w < 0 || (ready_w == 3 ? fcntl(3, F_SETFD, 0) : dup2(ready_w, 3)) < 0)
+			*ready_slot = NULL;
+		syscall(SYS_close_range, ready_w >= 0 ? 4U : 3U, ~0U, 0U);
 		if (chdir("/") < 0)
 			_exit(126);
 		struct sigaction dfl = { .sa_handler = SIG_DFL };
@@ -159,15 +185,63 @@ static int spawn(const char *exe, const char *dir, const char *sock, int idle)
 		sigset_t none;
 		sigemptyset(&none);
 		sigprocmask(SIG_SETMASK, &none, NULL);
-		execl(exe, "vmslim", "serve", "--user", "--socket", sock, "--idle-timeout", idle_s,
-		      (char *)NULL);
+		char *const argv[] = { "vmslim", "serve", "--user", "--socket", (char *)sock,
+				       "--idle-timeout", idle_s, NULL };
+		execve(exe, argv, env);
 		_exit(127);
 	}
 	free(log);
+	free(env);
 	int status;
 	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
 		;
 	return 0;
+}
+
+/* Starts the daemon (the lock held) and waits until it listens: its readiness byte on the
+ * pipe, or, without a pipe, connects tried with a backoff. 0 or -errno. */
+static int start_and_wait(struct vms_user_call *c, const char *dir, const char *sock,
+			  double deadline)
+{
+	int p[2] = { -1, -1 };
+	if (pipe2(p, O_CLOEXEC) == 0 && (p[0] < 3 || p[1] < 3)) {
+		/* our stdio was closed: the child's dup2s onto 0-2 would take the pipe */
+		close(p[0]);
+		close(p[1]);
+		p[0] = p[1] = -1;
+	}
+	int rc = spawn(c->exe, dir, sock, idle_timeout(c), p[1]);
+	if (p[1] >= 0)
+		close(p[1]); /* ours: the daemon holds the only other write end */
+	if (rc < 0) {
+		if (p[0] >= 0)
+			close(p[0]);
+		return rc;
+	}
+	c->started = 1;
+	rc = -ETIMEDOUT;
+	if (p[0] >= 0) {
+		struct pollfd pf = { .fd = p[0], .events = POLLIN };
+		for (;;) {
+			int left = (int)(deadline - vms_now_ms());
+			int n = left > 0 ? poll(&pf, 1, left) : 0;
+			if (n < 0 && errno == EINTR)
+				continue;
+			char b;
+			if (n > 0)
+				/* a byte: it listens; end of file: it stopped before listening */
+				rc = read(p[0], &b, 1) == 1 ? 0 : -ECONNREFUSED;
+			break;
+		}
+		close(p[0]);
+		return rc;
+	}
+	for (long us = 200; vms_now_ms() < deadline; us = next_wait_us(us)) {
+		if (alive(sock))
+			return 0;
+		sleep_us(us);
+	}
+	return rc;
 }
 
 /* Makes sure a daemon listens on sock: under the lock, the first caller starts one and
@@ -179,28 +253,23 @@ static int ensure_daemon(struct vms_user_call *c, const char *sock)
 	int wait = c->start_wait_ms > 0 ? c->start_wait_ms : 2000;
 	double deadline = vms_now_ms() + wait;
 	int fd = open(lock, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
-	int rc = fd < 0 ? -errno : -ETIMEDOUT;
-	while (fd >= 0 && vms_now_ms() < deadline) {
+	int rc = fd < 0 ? -errno : -ETIMEDOUT, locked = 0;
+	for (long us = 200; fd >= 0 && vms_now_ms() < deadline; us = next_wait_us(us)) {
 		if (flock(fd, LOCK_EX | LOCK_NB) == 0) {
+			locked = 1;
+			break;
+		}
+		/* another caller is starting it: done as soon as it listens */
+		if (alive(sock)) {
 			rc = 0;
 			break;
 		}
-		sleep_ms(5);
+		sleep_us(us);
 	}
-	if (rc == 0 && !alive(sock)) {
-		rc = spawn(c->exe, dir, sock, idle_timeout(c));
-		if (rc == 0) {
-			c->started = 1;
-			rc = -ETIMEDOUT;
-			for (int ms = 1; vms_now_ms() < deadline; ms = ms < 20 ? ms * 2 : 20) {
-				if (alive(sock)) {
-					rc = 0;
-					break;
-				}
-				sleep_ms(ms);
-			}
-		}
-	}
+	if (locked && alive(sock))
+		rc = 0;
+	else if (locked)
+		rc = start_and_wait(c, dir, sock, deadline);
 	if (fd >= 0)
 		close(fd); /* the lock goes with it */
 	free(lock);

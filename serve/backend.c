@@ -91,6 +91,34 @@ static char *run_line(char *const argv[])
 	return out;
 }
 
+/* clang's -print-resource-dir, remembered in the cache directory next to the compiler
+ * identities (pch/compiler.c) under the identity's id: the directory follows from the
+ * binary's resolved path and version, which the id hashes. An exec of clang is ~20 ms of
+ * a daemon's start-up, before it can answer anyone. Owned, or NULL. */
+static char *resource_dir_of(const struct backend *b, const char *comp_hex)
+{
+	char *file = vms_xasprintf("%s/compilers/%s.resource-dir", b->cache_dir, comp_hex);
+	char *data = NULL, *res = NULL;
+	size_t n = 0;
+	if (vms_read_file(file, &data, &n) == 0 && n > 1 && data[0] == '/' &&
+	    data[n - 1] == '\n' && !memchr(data, 0, n)) {
+		data[n - 1] = 0;
+		res = data;
+	} else {
+		free(data);
+		char *rd[] = { b->clang, "-print-resource-dir", NULL };
+		res = run_line(rd);
+		if (res && res[0] == '/' && !strchr(res, '\n')) {
+			/* best effort, as the identities: a failed write costs the next start */
+			char *line = vms_xasprintf("%s\n", res);
+			vms_write_file_atomic(file, line, strlen(line), 0644);
+			free(line);
+		}
+	}
+	free(file);
+	return res;
+}
+
 static void compute_identity(struct backend *b)
 {
 	struct vms_hasher *h = vms_hasher_new();
@@ -173,12 +201,13 @@ int backend_new(const struct vms_backend_opts *o, struct backend **out, struct v
 	}
 	b->clang_version = vms_xasprintf("%s\n%s", comp.path, comp.version);
 	b->clang_path = vms_xstrdup(comp.path);
+	char comp_hex[sizeof(comp.id_hex)];
+	memcpy(comp_hex, comp.id_hex, sizeof(comp_hex));
 	vms_compiler_free(&comp);
 	/* Only the include scan of untrusted sources needs the compilers' own header
 	 * directories; an editor's server should not wait for another exec of clang. */
 	if (b->untrusted) {
-		char *rd[] = { b->clang, "-print-resource-dir", NULL };
-		char *res = run_line(rd);
+		char *res = resource_dir_of(b, comp_hex);
 		if (res) {
 			b->resource_include = vms_xasprintf("%s/include", res);
 			b->resource_dir = res;

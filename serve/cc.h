@@ -23,6 +23,8 @@ struct vms_cc_req {
 	int slim;			/* try vms_slim_build first (falls back when it does
 					 * not apply) */
 	struct vms_slim_ctx *slim_ctx;	/* warm slim state, or NULL (one-shot) */
+	int slim_verify;		/* with slim: prove each object the full header's
+					 * (objdiff); a difference is exit 1, no object */
 	int capture;			/* when the fast path cannot answer, run plain clang
 					 * here with its output captured (the daemon); 0:
 					 * return VMS_CC_EXEC for the caller to exec it */
@@ -30,6 +32,8 @@ struct vms_cc_req {
 					 * clang write one here anyway (the answer cache's
 					 * manifest); NULL: none */
 	const struct vms_pch_seal *seal_in;
+	const struct vms_build_via *via; /* a faster way to compile (the daemon's clang
+					 * snapshots, serve/snap.c), or NULL */
 };
 
 struct vms_cc_answer {

@@ -159,37 +159,40 @@ int vms_cc_run(const struct vms_cc_req *q, struct vms_cc_answer *a)
 		.flags = (const char *const *)plan.flags.v, .clang = q->clang,
 		.cache_dir = q->cache_dir, .raw_flags = 1, .dep_file = dep_file,
 		.dep_flags = (const char *const *)dep.v, .require_pch = 1,
-		.pch_seal_in = q->seal_in,
+		.pch_seal_in = q->seal_in, .via = q->via,
 	};
-	rc = 2;
-	if (q->slim) {
-		struct vms_slim_build_opts so = { .build = &o, .ctx = q->slim_ctx };
-		rc = vms_slim_build(&so, &r, &a->diags);
-		have_r = 1;
-		if (rc == 2) {
-			/* the slim path does not apply: the build is the one without --slim */
-			vms_build_result_free(&r);
-			vms_diags_free(&a->diags);
-			have_r = 0;
-		}
-	}
-	if (rc == 2 && !have_r) {
-		rc = vms_build(&o, &r, &a->diags);
-		have_r = 1;
-	}
+	struct vms_slim_build_opts so = { .ctx = q->slim_ctx, .verify = q->slim_verify };
+	char *slim_why = NULL;
+	rc = vms_slim_or_full_build(&o, q->slim ? &so : NULL, &r, &a->diags, &slim_why);
+	have_r = 1;
 	vms_argv_free(&dep);
+	if (rc == 1 && r.clang_exit == 0 && q->slim_verify) {
+		/* --verify found the slim object different from the full-header one: that is
+		 * the answer (clang again would hide it behind a good object) */
+		vms_diags_to_text(&a->diags, &a->err, &a->err_len);
+		a->exit_code = 1;
+		a->out = vms_xstrdup("");
+		a->mode = vms_xstrdup(r.mode ? r.mode : "--verify failed");
+		vms_build_result_free(&r);
+		vms_cc_plan_free(&plan);
+		free(slim_why);
+		return VMS_CC_DONE;
+	}
 	if (rc == 0) {
 		a->exit_code = r.clang_exit;
 		a->err = vms_xstrdup(r.clang_stderr ? r.clang_stderr : "");
 		a->err_len = strlen(a->err);
 		a->out = vms_xstrdup("");
-		a->mode = vms_xasprintf("%s (pch %.1f ms, compile %.1f ms)",
-					r.mode ? r.mode : "PCH", r.pch_ms, r.compile_ms);
+		a->mode = vms_xasprintf("%s (pch %.1f ms, compile %.1f ms)%s%s",
+					r.mode ? r.mode : "PCH", r.pch_ms, r.compile_ms,
+					slim_why ? "; --slim: " : "", slim_why ? slim_why : "");
 		a->seal = r.pch_seal;
 		vms_build_result_free(&r);
 		vms_cc_plan_free(&plan);
+		free(slim_why);
 		return VMS_CC_DONE;
 	}
+	free(slim_why);
 	a->mode = rerun_reason(rc, &r);
 	if (rc != 1)
 		a->seal = r.pch_seal;

@@ -41,13 +41,17 @@ void vms_http_stop(struct vms_http *h)
 
 #include <arpa/inet.h>
 #include <json-c/json.h>
-#include <microhttpd.h>
 #include <netdb.h>
 #include <netinet/in.h>
 #include <pthread.h>
 #include <signal.h>
 #include <strings.h>
 #include <sys/socket.h>
+
+#include "serve/mhd_dl.h"
+
+/* the library's functions, set by vms_http_start before any callback can run */
+static const struct mhd_fns *mhd;
 
 /* One file served at one URL path. */
 struct http_file {
@@ -122,20 +126,20 @@ static void mhd_logger(void *cls, const char *fmt, va_list ap)
 static enum MHD_Result respond(struct MHD_Connection *c, unsigned status, const char *type,
 			       const void *data, size_t len, int persistent, const char *allow)
 {
-	struct MHD_Response *r = MHD_create_response_from_buffer(
+	struct MHD_Response *r = mhd->create_response_from_buffer(
 		len, (void *)data, persistent ? MHD_RESPMEM_PERSISTENT : MHD_RESPMEM_MUST_COPY);
 	if (!r)
 		return MHD_NO;
-	MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, type);
-	MHD_add_response_header(r, "X-Content-Type-Options", "nosniff");
-	MHD_add_response_header(r, "Content-Security-Policy", csp);
-	MHD_add_response_header(r, "Referrer-Policy", "no-referrer");
-	MHD_add_response_header(r, MHD_HTTP_HEADER_CACHE_CONTROL,
+	mhd->add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, type);
+	mhd->add_response_header(r, "X-Content-Type-Options", "nosniff");
+	mhd->add_response_header(r, "Content-Security-Policy", csp);
+	mhd->add_response_header(r, "Referrer-Policy", "no-referrer");
+	mhd->add_response_header(r, MHD_HTTP_HEADER_CACHE_CONTROL,
 				persistent ? "no-cache" : "no-store");
 	if (allow)
-		MHD_add_response_header(r, MHD_HTTP_HEADER_ALLOW, allow);
-	enum MHD_Result ret = MHD_queue_response(c, status, r);
-	MHD_destroy_response(r);
+		mhd->add_response_header(r, MHD_HTTP_HEADER_ALLOW, allow);
+	enum MHD_Result ret = mhd->queue_response(c, status, r);
+	mhd->destroy_response(r);
 	return ret;
 }
 
@@ -268,7 +272,7 @@ static int host_ok(const struct vms_http *h, struct MHD_Connection *c)
 {
 	if (!h->loopback)
 		return 1;
-	const char *host = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_HOST);
+	const char *host = mhd->lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_HOST);
 	if (!host)
 		return 1;
 	char name[256];
@@ -291,7 +295,7 @@ static int host_ok(const struct vms_http *h, struct MHD_Connection *c)
 
 static int is_json_type(struct MHD_Connection *c)
 {
-	const char *t = MHD_lookup_connection_value(c, MHD_HEADER_KIND,
+	const char *t = mhd->lookup_connection_value(c, MHD_HEADER_KIND,
 						    MHD_HTTP_HEADER_CONTENT_TYPE);
 	static const char want[] = "application/json";
 	if (!t || strncasecmp(t, want, sizeof(want) - 1))
@@ -370,7 +374,7 @@ static enum MHD_Result proxy(struct vms_http *h, struct MHD_Connection *c, struc
 	int e = vms_client_call(h->socket_path, line, &reply, h->call_timeout_ms);
 	json_object_put(req);
 	/* the answer may have taken longer than the idle timeout: that was us, not the client */
-	MHD_set_connection_option(c, MHD_CONNECTION_OPTION_TIMEOUT, (unsigned)h->timeout_s);
+	mhd->set_connection_option(c, MHD_CONNECTION_OPTION_TIMEOUT, (unsigned)h->timeout_s);
 	if (e < 0 || !reply) {
 		free(reply);
 		char *m = vms_xasprintf("the daemon did not answer: %s", strerror(e < 0 ? -e : EIO));
@@ -410,7 +414,7 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
 			if (!is_json_type(c))
 				return respond_error(c, 415, "unsupported_media_type",
 						     "Content-Type must be application/json", NULL);
-			const char *cl = MHD_lookup_connection_value(c, MHD_HEADER_KIND,
+			const char *cl = mhd->lookup_connection_value(c, MHD_HEADER_KIND,
 								     MHD_HTTP_HEADER_CONTENT_LENGTH);
 			if (cl && strtoull(cl, NULL, 10) > h->max_body)
 				return respond_error(c, 413, "too_large", "the body is too large", NULL);
@@ -502,7 +506,7 @@ static int is_loopback(const struct sockaddr_storage *ss)
 
 int vms_http_available(void)
 {
-	return 1;
+	return mhd_dl(NULL) != NULL;
 }
 
 static void free_http(struct vms_http *h)
@@ -519,6 +523,12 @@ static void free_http(struct vms_http *h)
 int vms_http_start(const struct vms_http_opts *o, struct vms_http **out, struct vms_diags *d)
 {
 	*out = NULL;
+	const char *why = NULL;
+	if (!mhd && !(mhd = mhd_dl(&why))) {
+		vms_diag_add(d, VMS_ERROR, NULL, 0, 0, "--http: cannot load libmicrohttpd: %s "
+			     "(Debian: apt install libmicrohttpd12)", why);
+		return -ENOTSUP;
+	}
 	struct sockaddr_storage ss = { 0 };
 	socklen_t sl = 0;
 	int v6 = 0;
@@ -556,7 +566,7 @@ int vms_http_start(const struct vms_http_opts *o, struct vms_http **out, struct 
 	pthread_sigmask(SIG_BLOCK, &all, &old);
 	unsigned flags = MHD_USE_THREAD_PER_CONNECTION | MHD_USE_POLL_INTERNAL_THREAD |
 			 MHD_USE_ERROR_LOG | (v6 ? MHD_USE_IPv6 : 0);
-	h->mhd = MHD_start_daemon(flags, 0, NULL, NULL, handle, h,
+	h->mhd = mhd->start_daemon(flags, 0, NULL, NULL, handle, h,
 		MHD_OPTION_EXTERNAL_LOGGER, mhd_logger, h, /* first: it covers the others */
 		MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
 		MHD_OPTION_CONNECTION_LIMIT, (unsigned)(o->max_conns > 0 ? o->max_conns : 64),
@@ -572,7 +582,7 @@ int vms_http_start(const struct vms_http_opts *o, struct vms_http **out, struct 
 		free_http(h);
 		return se ? -se : -EADDRINUSE;
 	}
-	const union MHD_DaemonInfo *info = MHD_get_daemon_info(h->mhd, MHD_DAEMON_INFO_BIND_PORT);
+	const union MHD_DaemonInfo *info = mhd->get_daemon_info(h->mhd, MHD_DAEMON_INFO_BIND_PORT);
 	h->port = info ? info->port : 0;
 	size_t bytes = 0;
 	for (size_t i = n_web; i < h->n_files; i++)
@@ -602,7 +612,7 @@ void vms_http_stop(struct vms_http *h)
 {
 	if (!h)
 		return;
-	MHD_stop_daemon(h->mhd);
+	mhd->stop_daemon(h->mhd);
 	free_http(h);
 }
 

@@ -350,6 +350,19 @@ struct remote_lookup;
 int remote_tier_open(struct server *s, struct vms_diags *d);
 /* Logs the tier's counters; lookups in flight are dropped (their jobs are the caller's). */
 void remote_tier_close(struct server *s);
+/* What a lookup found: the payload of key's entry (the bytes the local cache stores under
+ * key, verified as its entry; valid during the call only), or NULL for a miss, a corrupt
+ * value (counted), no answer in time. Returns 1 when the payload was of use, 0 when it
+ * could not be decoded (counted as corrupt). */
+typedef int remote_got_fn(void *arg, const void *payload, size_t len);
+/* Asks the store for key's entry without waiting: fn is called once, later, from the
+ * loop. NULL (and no call) without a tier or while the store is being skipped: the caller
+ * goes on at once. */
+struct remote_lookup *remote_tier_get(struct server *s, struct vms_hash128 key,
+				      remote_got_fn *fn, void *arg);
+/* The asker is going: fn will not be called (l may be NULL; a no-op once the tier has
+ * been closed, which drops every lookup). */
+void remote_tier_cancel(struct server *s, struct remote_lookup *l);
 /* A new job after a local miss: asks the store, and answers from it or submits the job
  * (job_submit) when it has nothing usable. Without a tier, or while the store is being
  * skipped, submits at once. */

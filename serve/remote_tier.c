@@ -22,8 +22,10 @@
  * even where the binary's identity would allow it.
  *
  * Any daemon started through vms_serve_run gets this tier — `vmslim serve`, and the
- * per-user daemon and `vmslim cc` through it when they come — from the options or from
- * $VMSLIM_REMOTE. */
+ * per-user daemon behind `vmslim cc` — from the options or from $VMSLIM_REMOTE (and
+ * $VMSLIM_REMOTE_READ_ONLY: an autostarted daemon has no options but its environment).
+ * Lookups are generic (remote_tier_get: a key, a callback): the jobs of check and build
+ * requests use them below, and `cc` its manifest and answer entries (trusted.c). */
 #include "serve/internal.h"
 #include "serve/loop.h"
 
@@ -41,9 +43,12 @@
 
 #define DEFAULT_MAX_ENTRY (8u << 20)
 
+/* One lookup in flight, for whoever asked (a job, a cc request). */
 struct remote_lookup {
 	struct remote_tier *t;
-	struct job *j;		/* NULL: the job went (remote_tier_forget) */
+	struct vms_hash128 key;
+	remote_got_fn *fn;	/* NULL: its asker went (remote_tier_cancel) */
+	void *arg;
 	struct remote_lookup *prev, *next;
 };
 
@@ -56,6 +61,7 @@ struct remote_tier {
 	uint64_t timer;
 	char prefix[64];
 	size_t max_entry;
+	int read_only;
 	uint64_t hits, corrupt, put_too_large, failures_seen;
 	struct remote_lookup *lookups;
 };
@@ -140,6 +146,9 @@ int remote_tier_open(struct server *s, struct vms_diags *d)
 		t->lp = (struct vms_remote_loop){ .ctx = t, .watch = watch, .timer = set_timer };
 		t->max_entry = o->remote_max_entry ? (size_t)o->remote_max_entry
 						   : DEFAULT_MAX_ENTRY;
+		/* the per-user daemon has no options but its environment (autostart.c) */
+		const char *ro_env = getenv("VMSLIM_REMOTE_READ_ONLY");
+		t->read_only = o->remote_read_only || (ro_env && *ro_env && strcmp(ro_env, "0"));
 		snprintf(t->prefix, sizeof(t->prefix), "vmslim:v%d:%s:", VMS_CACHE_ENTRY_VERSION,
 			 VMSLIM_VERSION);
 		struct vms_remote_opts ro = { .url = &t->url,
@@ -147,7 +156,7 @@ int remote_tier_open(struct server *s, struct vms_diags *d)
 					      .op_timeout_ms = o->remote_timeout_ms,
 					      .retry_ms = o->remote_retry_ms,
 					      .ttl_s = o->remote_ttl_s,
-					      .read_only = o->remote_read_only };
+					      .read_only = t->read_only };
 		s->remote = t; /* the loop hooks reach it from here on */
 		e = vms_remote_open(&ro, &t->lp, &t->r, &why);
 	}
@@ -160,7 +169,7 @@ int remote_tier_open(struct server *s, struct vms_diags *d)
 		return e;
 	}
 	server_log(s, "remote: %s%s (lookups bounded by %d ms, entries up to %zu bytes)",
-		   t->url.shown, o->remote_read_only ? ", read-only" : "",
+		   t->url.shown, t->read_only ? ", read-only" : "",
 		   o->remote_timeout_ms > 0 ? o->remote_timeout_ms : 500, t->max_entry);
 	return 0;
 }
@@ -170,11 +179,8 @@ void remote_tier_close(struct server *s)
 	struct remote_tier *t = s->remote;
 	if (!t)
 		return;
-	for (struct remote_lookup *l = t->lookups; l; l = l->next) {
-		if (l->j)
-			l->j->lookup = NULL;
-		l->j = NULL; /* the lookups' answers, which close brings, go to nobody */
-	}
+	for (struct remote_lookup *l = t->lookups; l; l = l->next)
+		l->fn = NULL; /* the lookups' answers, which close brings, go to nobody */
 	struct vms_remote_stats st;
 	vms_remote_get_stats(t->r, &st);
 	server_log(s, "remote: %s: %llu hits, %llu misses, %llu errors, %llu corrupt, %llu skipped, "
@@ -209,69 +215,94 @@ static void lookup_unlink(struct remote_tier *t, struct remote_lookup *l)
 		l->next->prev = l->prev;
 }
 
+/* What the store answered, verified as the entry of the key asked for: the asker gets the
+ * payload (the header stripped) or NULL, and says whether a payload was of use. */
 static void got(void *arg, enum vms_remote_got g, const void *data, size_t len)
 {
 	struct remote_lookup *l = arg;
 	struct remote_tier *t = l->t;
-	struct job *j = l->j;
+	remote_got_fn *fn = l->fn;
+	void *fn_arg = l->arg;
+	int ok = g == VMS_REMOTE_HIT && vms_cache_entry_verify(l->key, data, len) == 0;
 	lookup_unlink(t, l);
 	free(l);
-	if (!j)
-		return;
-	j->lookup = NULL;
-	struct server *s = t->s;
-	struct vms_result r = { 0 };
-	int ok = 0;
-	if (g == VMS_REMOTE_HIT) {
-		const unsigned char *p = data;
-		ok = vms_cache_entry_verify(j->key, data, len) == 0 &&
-		     result_decode(p + VMS_CACHE_ENTRY_HDR, len - VMS_CACHE_ENTRY_HDR, &r) == 0;
-		if (ok) {
-			t->hits++;
-			int e = vms_cache_put(s->cache, j->key, p + VMS_CACHE_ENTRY_HDR,
-					      len - VMS_CACHE_ENTRY_HDR);
-			if (e < 0)
-				server_log(s, "cache: cannot store an entry: %s", strerror(-e));
-		}
-	}
 	if (g == VMS_REMOTE_BAD || (g == VMS_REMOTE_HIT && !ok))
 		t->corrupt++;
+	if (fn) {
+		const unsigned char *p = data;
+		int used = fn(fn_arg, ok ? p + VMS_CACHE_ENTRY_HDR : NULL,
+			      ok ? len - VMS_CACHE_ENTRY_HDR : 0);
+		if (ok && used)
+			t->hits++;
+		else if (ok)
+			t->corrupt++; /* intact, yet not what the asker stored there */
+	}
 	note_failures(t);
-	if (ok || !j->nw)
-		job_reply_all(s, j, &r, "remote"); /* nobody waiting: only frees the job */
-	else
-		job_submit(s, j);
-	vms_result_free(&r);
 }
 
-void remote_tier_lookup(struct server *s, struct job *j)
+struct remote_lookup *remote_tier_get(struct server *s, struct vms_hash128 key,
+				      remote_got_fn *fn, void *arg)
 {
 	struct remote_tier *t = s->remote;
-	if (!t) {
-		job_submit(s, j);
-		return;
-	}
-	char key[128];
-	key_name(t, j->key, key, sizeof(key));
+	if (!t)
+		return NULL;
+	char name[128];
+	key_name(t, key, name, sizeof(name));
 	struct remote_lookup *l = vms_xcalloc(1, sizeof(*l));
 	l->t = t;
-	l->j = j;
-	if (!vms_remote_get(t->r, key, t->max_entry + VMS_CACHE_ENTRY_HDR, got, l)) {
+	l->key = key;
+	l->fn = fn;
+	l->arg = arg;
+	if (!vms_remote_get(t->r, name, t->max_entry + VMS_CACHE_ENTRY_HDR, got, l)) {
 		free(l);
-		job_submit(s, j);
-		return;
+		return NULL;
 	}
 	l->next = t->lookups;
 	if (t->lookups)
 		t->lookups->prev = l;
 	t->lookups = l;
-	j->lookup = l;
+	return l;
+}
+
+void remote_tier_cancel(struct server *s, struct remote_lookup *l)
+{
+	/* after remote_tier_close every lookup is gone already, and s->remote with them */
+	if (s->remote && l)
+		l->fn = NULL;
+}
+
+/* ---- the jobs' lookups (check and build requests) ------------------------------------ */
+
+static int job_got(void *arg, const void *data, size_t len)
+{
+	struct job *j = arg;
+	struct server *s = j->s;
+	j->lookup = NULL;
+	struct vms_result r = { 0 };
+	int ok = data && result_decode(data, len, &r) == 0;
+	if (ok) {
+		int e = vms_cache_put(s->cache, j->key, data, len);
+		if (e < 0)
+			server_log(s, "cache: cannot store an entry: %s", strerror(-e));
+	}
+	if (ok || !j->nw)
+		job_reply_all(s, j, &r, "remote"); /* nobody waiting: only frees the job */
+	else
+		job_submit(s, j);
+	vms_result_free(&r);
+	return ok;
+}
+
+void remote_tier_lookup(struct server *s, struct job *j)
+{
+	j->lookup = remote_tier_get(s, j->key, job_got, j);
+	if (!j->lookup)
+		job_submit(s, j);
 }
 
 void remote_tier_forget(struct job *j)
 {
-	if (j->lookup)
-		j->lookup->j = NULL;
+	remote_tier_cancel(j->s, j->lookup);
 	j->lookup = NULL;
 }
 
@@ -313,7 +344,7 @@ void remote_tier_stats_json(struct server *s, struct json_object *o)
 	struct json_object *r = json_object_new_object();
 	json_object_object_add(r, "url", json_object_new_string(t->url.shown));
 	json_object_object_add(r, "state", json_object_new_string(st.state));
-	json_object_object_add(r, "read_only", json_object_new_boolean(s->o->remote_read_only));
+	json_object_object_add(r, "read_only", json_object_new_boolean(t->read_only));
 #define U(k, v) json_object_object_add(r, k, json_object_new_uint64(v))
 	U("hits", t->hits);
 	U("misses", st.misses);

@@ -301,8 +301,21 @@ static void server_close(struct server *s)
 	backend_free(s->be);
 }
 
+/* The pipe of the client that started this daemon (serve/autostart.c), waiting to hear
+ * that it listens: taken out of the environment (no worker or clang inherits it), or -1. */
+static int take_ready_fd(void)
+{
+	const char *e = getenv("VMSLIM_READY_FD");
+	int fd = e && *e ? atoi(e) : -1;
+	unsetenv("VMSLIM_READY_FD");
+	if (fd < 3 || fcntl(fd, F_SETFD, FD_CLOEXEC) < 0)
+		return -1;
+	return fd;
+}
+
 int vms_serve_run(const struct vms_serve_opts *o, struct vms_diags *d)
 {
+	int ready_fd = take_ready_fd();
 	struct server *s = vms_xcalloc(1, sizeof(*s));
 	s->lfd = s->sig[0] = s->sig[1] = -1;
 	s->ck.efd[0] = s->ck.efd[1] = -1;
@@ -319,6 +332,12 @@ int vms_serve_run(const struct vms_serve_opts *o, struct vms_diags *d)
 	s->o = &s->opts;
 
 	int err = server_open(s, d);
+	if (ready_fd >= 0) {
+		/* a byte: it may connect now; none (the pipe closed): it need not wait */
+		if (err == 0)
+			(void)(write(ready_fd, "1", 1) < 0);
+		close(ready_fd);
+	}
 	if (err == 0) {
 		char sb[96];
 		vms_sandbox_describe(s->sandbox, sb, sizeof(sb));

@@ -12,6 +12,7 @@
 #include "serve/loop.h"
 #include "slim/slim.h"
 #include "common/cachedir.h"
+#include "serve/snap.h"
 
 #include <errno.h>
 #include <json-c/json.h>
@@ -37,6 +38,9 @@ static const char *const env_names[] = { "CPATH", "C_INCLUDE_PATH", "CPLUS_INCLU
 struct slim_slot {
 	char *key;			/* cwd, header and flags */
 	struct vms_slim_ctx *ctx;	/* NULL: it could not be made (one-shot builds) */
+	double tried;			/* when it was last made or failed (0: never): a
+					 * failed one is tried again after SLIM_RETRY_MS */
+	double used;
 	struct slim_slot *next;
 };
 
@@ -48,11 +52,16 @@ struct tjob {
 	double t0;
 	char *cwd, *clang, *output, *dep_path;
 	struct vms_argv args, env;	/* env: NAME=VALUE */
-	int slim, cacheable;
+	int slim, slim_verify, cacheable;
 	unsigned umask_bits;
 	struct vms_hash128 key1;
 	struct vms_slim_ctx *ctx;
 	struct vms_pch_seal seal;
+	/* the remote tier's part (cc_remote_ask): the lookup in flight, the answer's key and
+	 * the manifest as this machine records it, kept locally on a remote hit */
+	struct remote_lookup *get;
+	struct vms_hash128 akey;
+	struct vms_buf man;
 	struct tjob *next;
 };
 
@@ -63,7 +72,14 @@ struct trusted {
 	double last;
 	uint64_t timer;
 	uint64_t hits, misses, uncacheable, stores, cc_requests;
+	uint64_t hits_uncounted;	/* hits not yet in the cache's stats file */
+	/* local misses the remote tier answered, or was asked and could not (misses counts
+	 * the compiles, whichever way they came) */
+	uint64_t remote_hits, remote_misses;
+	size_t looking;				/* requests waiting for the remote tier */
 	struct tcheck_pool *checkers;	/* check_file's (trusted_check.c) */
+	struct tfiles_pool *files;	/* extract_file's, build_file's (trusted_files.c) */
+	struct snap_pool *snaps;	/* clang snapshots the workers compile through (snap.c) */
 };
 
 /* ---- replies ----------------------------------------------------------------------- */
@@ -104,6 +120,16 @@ static void conn_done(struct server *s, struct conn *c)
 		conn_pump(s, c);
 }
 
+void trusted_conn_done(struct server *s, struct conn *c)
+{
+	conn_done(s, c);
+}
+
+const struct vms_build_via *trusted_snap_via(struct server *s)
+{
+	return snap_pool_via(s->trusted->snaps);
+}
+
 /* ---- jobs ------------------------------------------------------------------------ */
 
 static void tjob_free(struct tjob *t)
@@ -112,6 +138,7 @@ static void tjob_free(struct tjob *t)
 	free(t->cwd), free(t->clang), free(t->output), free(t->dep_path);
 	vms_argv_free(&t->args);
 	vms_argv_free(&t->env);
+	vms_buf_free(&t->man);
 	free(t);
 }
 
@@ -178,7 +205,9 @@ static void cc_worker(void *arg, struct vms_result *r)
 	struct vms_cc_req q = {
 		.clang = t->clang, .args = t->args.v, .nargs = (int)t->args.n,
 		.cache_dir = t->s->cache_dir, .slim = t->slim, .slim_ctx = t->ctx, .capture = 1,
+		.slim_verify = t->slim_verify,
 		.extra_dep_file = extra, .seal_in = t->seal.valid ? &t->seal : NULL,
+		.via = trusted_snap_via(t->s),
 	};
 	struct vms_cc_answer a;
 	int rc = vms_cc_run(&q, &a);
@@ -234,11 +263,16 @@ static void cc_worker(void *arg, struct vms_result *r)
 	r->obj = vms_buf_steal(&b);
 }
 
-static void store(struct server *s, struct vms_hash128 key, const void *d, size_t n)
+static void keep_local(struct server *s, struct vms_hash128 key, const void *d, size_t n)
 {
 	int e = vms_cache_put(s->cache, key, d, n);
 	if (e < 0)
 		server_log(s, "cache: cannot store an entry: %s", strerror(-e));
+}
+
+static void store(struct server *s, struct vms_hash128 key, const void *d, size_t n)
+{
+	keep_local(s, key, d, n);
 	remote_tier_store(s, key, d, n);
 }
 
@@ -320,38 +354,69 @@ static char *find_vmlinux(const char *cwd, const struct vms_cc_plan *p)
 	return found;
 }
 
-/* The warm context for this program's header and flags, made on first use (one parse of
- * the header here, inherited by every worker forked after it); NULL when there is none. */
-static struct vms_slim_ctx *slim_ctx_for(struct server *s, const char *cwd,
-					 const struct vms_cc_plan *p)
+static void slim_slot_free(struct slim_slot *sl)
+{
+	if (sl->ctx)
+		vms_slim_ctx_free(sl->ctx);
+	free(sl->key);
+	free(sl);
+}
+
+/* Each context holds a libclang parse of a full header (about 100 MB): past this many
+ * the least recently used goes. Workers forked from it keep their own copy. */
+#define MAX_SLIM_CTXS 4
+#define SLIM_RETRY_MS 30000.0
+
+static void slim_slots_bound(struct trusted *tr)
+{
+	size_t n = 0;
+	for (struct slim_slot *sl = tr->slims; sl; sl = sl->next)
+		n++;
+	while (n-- > MAX_SLIM_CTXS) {
+		struct slim_slot **old = &tr->slims;
+		for (struct slim_slot **pp = &tr->slims; *pp; pp = &(*pp)->next)
+			if ((*pp)->used < (*old)->used)
+				old = pp;
+		struct slim_slot *gone = *old;
+		*old = gone->next;
+		slim_slot_free(gone);
+	}
+}
+
+/* The warm context for a header and the flags it is read with, made on first use (one
+ * parse of the header here, inherited by every worker forked after it), and made again
+ * when the header changed; NULL when there is none. cc --slim, extract_file and
+ * build_file (trusted_files.c) share them. */
+struct vms_slim_ctx *trusted_slim_ctx(struct server *s, const char *cwd, const char *hdr,
+				      const char *const *flags)
 {
 	struct trusted *tr = s->trusted;
-	char *hdr = find_vmlinux(cwd, p);
-	if (!hdr)
-		return NULL;
 	struct vms_buf k = { 0 };
 	vms_buf_printf(&k, "%s\x1f%s", cwd, hdr);
-	for (size_t i = 0; i < p->flags.n; i++)
-		vms_buf_printf(&k, "\x1f%s", p->flags.v[i]);
+	for (size_t i = 0; flags && flags[i]; i++)
+		vms_buf_printf(&k, "\x1f%s", flags[i]);
 	char *key = vms_buf_steal(&k);
 	struct slim_slot *sl = tr->slims;
 	while (sl && strcmp(sl->key, key))
 		sl = sl->next;
-	if (sl && sl->ctx && !vms_slim_ctx_matches(sl->ctx, hdr, (const char *const *)p->flags.v)) {
-		vms_slim_ctx_free(sl->ctx); /* the header changed under it */
+	if (sl && sl->ctx && !vms_slim_ctx_matches(sl->ctx, hdr, flags)) {
+		vms_slim_ctx_free(sl->ctx); /* the header changed under it: made again below */
 		sl->ctx = NULL;
-		free(sl->key);
-		sl->key = vms_xstrdup(""); /* made again below */
-		sl = NULL;
+		sl->tried = 0;
 	}
 	if (!sl) {
 		sl = vms_xcalloc(1, sizeof(*sl));
 		sl->key = key;
 		key = NULL;
+		sl->next = tr->slims;
+		tr->slims = sl;
+	}
+	sl->used = vms_now_ms();
+	if (!sl->ctx && (!sl->tried || sl->used - sl->tried > SLIM_RETRY_MS)) {
 		struct vms_diags d = { 0 };
 		double t0 = vms_now_ms();
-		if (vms_slim_ctx_new(hdr, (const char *const *)p->flags.v, s->cache_dir, &sl->ctx,
-				     &d) < 0) {
+		sl->tried = t0;
+		if (vms_slim_ctx_new(hdr, flags, s->cache_dir, &sl->ctx, &d) < 0) {
 			sl->ctx = NULL;
 			server_log(s, "slim: no warm state for %s (%s): one-shot slim builds", hdr,
 				   d.n ? d.v[0].msg : "unknown");
@@ -359,12 +424,23 @@ static struct vms_slim_ctx *slim_ctx_for(struct server *s, const char *cwd,
 			server_log(s, "slim: warm state for %s in %.0f ms", hdr, vms_now_ms() - t0);
 		}
 		vms_diags_free(&d);
-		sl->next = tr->slims;
-		tr->slims = sl;
 	}
 	free(key);
+	struct vms_slim_ctx *c = sl->ctx;
+	slim_slots_bound(tr);
+	return c;
+}
+
+/* The warm context for this program's "vmlinux.h" and flags, or NULL. */
+static struct vms_slim_ctx *slim_ctx_for(struct server *s, const char *cwd,
+					 const struct vms_cc_plan *p)
+{
+	char *hdr = find_vmlinux(cwd, p);
+	if (!hdr)
+		return NULL;
+	struct vms_slim_ctx *c = trusted_slim_ctx(s, cwd, hdr, (const char *const *)p->flags.v);
 	free(hdr);
-	return sl->ctx;
+	return c;
 }
 
 /* ---- the cc op ----------------------------------------------------------------------- */
@@ -405,6 +481,8 @@ static const char *vet_cc(struct server *s, struct json_object *req, struct tjob
 	t->clang = vms_xstrdup(clang);
 	if (json_object_object_get_ex(req, "slim", &v))
 		t->slim = json_object_get_boolean(v);
+	if (json_object_object_get_ex(req, "slim_verify", &v))
+		t->slim_verify = t->slim && json_object_get_boolean(v);
 	t->umask_bits = 022;
 	if (json_object_object_get_ex(req, "umask", &v) && json_object_is_type(v, json_type_int))
 		t->umask_bits = (unsigned)json_object_get_int(v) & 0777;
@@ -422,37 +500,50 @@ static const char *vet_cc(struct server *s, struct json_object *req, struct tjob
  * compile cannot be cached (its source unreadable, its compiler unknown). */
 static int cc_key1(struct server *s, struct tjob *t, const struct vms_cc_plan *p)
 {
-	struct vms_compiler comp;
-	struct vms_diags d = { 0 };
-	if (vms_compiler_identify(t->clang, s->cache_dir, &comp, &d) < 0) {
-		vms_diags_free(&d);
+	struct vms_hash128 comp_id;
+	if (cc_compiler_id(t->clang, s->cache_dir, &comp_id) < 0)
 		return -1;
-	}
 	char *src = cc_path_at(t->cwd, p->source), *text = NULL;
 	size_t n = 0;
 	int e = vms_read_file(src, &text, &n);
 	free(src);
-	if (e < 0) {
-		vms_compiler_free(&comp);
+	if (e < 0)
 		return -1;
-	}
 	struct vms_hasher *h = vms_hasher_new();
 	vms_hasher_update_str(h, "vmslim-cc-1 " VMSLIM_VERSION);
 	backend_identity(s->be, h);
-	vms_hasher_update(h, &comp.id, sizeof(comp.id));
+	vms_hasher_update(h, &comp_id, sizeof(comp_id));
 	vms_hasher_update_str(h, t->cwd);
 	for (size_t i = 0; i < t->args.n; i++)
 		vms_hasher_update_str(h, t->args.v[i]);
-	vms_hasher_update_str(h, t->slim ? "slim" : "pch");
+	vms_hasher_update_str(h, t->slim ? (t->slim_verify ? "slim-verify" : "slim") : "pch");
 	for (size_t i = 0; i < t->env.n; i++)
 		vms_hasher_update_str(h, t->env.v[i]);
 	vms_hasher_update(h, &n, sizeof(n));
 	vms_hasher_update(h, text, n);
 	t->key1 = vms_hasher_digest(h);
 	vms_hasher_free(h);
-	vms_compiler_free(&comp);
 	free(text);
 	return 0;
+}
+
+/* A cached answer (cached: which tier): its outputs written, its reply queued. */
+static void cc_serve(struct conn *c, struct tjob *t, const struct cc_answer *a,
+		     const char *cached)
+{
+	int e = 0;
+	if (a->obj && t->output)
+		e = cc_write_output(t->cwd, t->output, a->obj, a->obj_len, t->umask_bits);
+	if (e == 0 && a->dep && t->dep_path)
+		e = cc_write_output(t->cwd, t->dep_path, a->dep, a->dep_len, t->umask_bits);
+	if (e < 0) {
+		/* the client compiles it itself and says why, if anything is wrong there */
+		char *m2 = vms_xasprintf("cannot write the outputs: %s", strerror(-e));
+		reply_error(c, t->id, "output", m2);
+		free(m2);
+	} else {
+		reply_cc(c, t->id, a, cached, t->t0);
+	}
 }
 
 /* 1 when the cache answered (outputs written, reply queued). */
@@ -468,11 +559,23 @@ static int cc_from_cache(struct server *s, struct conn *c, struct tjob *t)
 	free(d);
 	if (!ok)
 		return 0;
-	ok = cc_manifest_holds(&m, t->cwd);
+	int held = cc_manifest_recheck(&m, t->cwd);
+	if (held > 0) {
+		/* a file hashed again has settled: the next check of it is a stat alone */
+		struct vms_buf b = { 0 };
+		cc_manifest_encode(&m, &b);
+		vms_cache_put(s->cache, t->key1, b.data, b.len);
+		vms_buf_free(&b);
+	}
 	struct vms_hash128 ak = cc_answer_key(t->key1, &m);
 	cc_manifest_free(&m);
-	if (!ok)
+	if (held < 0)
 		return 0;
+	const struct cc_answer *ma = cc_memo_get(ak);
+	if (ma) {
+		cc_serve(c, t, ma, "memory");
+		return 1;
+	}
 	hit = vms_cache_get(s->cache, ak, &d, &n);
 	if (hit == VMS_CACHE_MISS)
 		return 0;
@@ -481,21 +584,179 @@ static int cc_from_cache(struct server *s, struct conn *c, struct tjob *t)
 	free(d);
 	if (!ok)
 		return 0;
-	int e = 0;
-	if (a.obj && t->output)
-		e = cc_write_output(t->cwd, t->output, a.obj, a.obj_len, t->umask_bits);
-	if (e == 0 && a.dep && t->dep_path)
-		e = cc_write_output(t->cwd, t->dep_path, a.dep, a.dep_len, t->umask_bits);
-	if (e < 0) {
-		/* the client compiles it itself and says why, if anything is wrong there */
-		char *m2 = vms_xasprintf("cannot write the outputs: %s", strerror(-e));
-		reply_error(c, t->id, "output", m2);
-		free(m2);
-	} else {
-		reply_cc(c, t->id, &a, hit == VMS_CACHE_MEM ? "memory" : "disk", t->t0);
-	}
-	cc_answer_free(&a);
+	cc_serve(c, t, &a, hit == VMS_CACHE_MEM ? "memory" : "disk");
+	cc_memo_put(ak, &a);
 	return 1;
+}
+
+/* A worker compiles it (cc_done answers). 0, or -1 with the error replied (t is then the
+ * caller's to free). */
+static int cc_compile(struct server *s, struct conn *c, struct tjob *t,
+		      const struct vms_cc_plan *plan)
+{
+	struct trusted *tr = s->trusted;
+	tr->misses++;
+	vms_cache_count(s->cache_dir, "cc", "miss");
+	if (t->slim)
+		t->ctx = slim_ctx_for(s, t->cwd, plan);
+	t->seal = s->pch_seal;
+	struct limits lim = { .wall_ms = TRUSTED_WALL_MS };
+	int e = worker_watch_start(&t->run, s->lp, cc_worker, t, &lim, cc_done);
+	if (e < 0) {
+		char *m = vms_xasprintf("cannot start a worker: %s", strerror(-e));
+		reply_error(c, t->id, "internal", m);
+		free(m);
+		return -1;
+	}
+	tr->running++;
+	t->next = tr->jobs;
+	tr->jobs = t;
+	c->waiting = 1;
+	return 0;
+}
+
+/* ---- cc through the remote tier (remote_tier.c) ---------------------------------- *
+ * After a local miss the shared store is asked for the manifest under key1, and when the
+ * files here hold what it records, for the answer under its key: two operations on the
+ * loop, during which this client waits and every other goes on. Anything short of both
+ * (a miss, a corrupt value, no answer in time, a store being skipped, files that differ)
+ * compiles as if there were no store. A hit is served as a local one is, and both
+ * entries are kept locally, the manifest as this machine sees its files (its own inodes
+ * and times), so the next hit is local and costs stats rather than hashes.
+ *
+ * The manifest's paths are the compiling machine's (cwd-relative as the dependency file
+ * gives them, absolute for system headers and -I directories outside the tree), and key1
+ * holds the cwd: a tree checked out at the same path on another machine hits, one
+ * elsewhere misses. */
+
+static void cc_remote_end(struct trusted *tr, struct tjob *t)
+{
+	tr->looking--;
+	unlink_job(tr, t);
+}
+
+/* Nothing usable in the store: a worker compiles, unless the client went meanwhile. */
+static void cc_remote_miss(struct server *s, struct tjob *t)
+{
+	struct trusted *tr = s->trusted;
+	struct conn *c = conn_by_id(s, t->conn_id);
+	cc_remote_end(tr, t);
+	tr->remote_misses++;
+	if (c && s->shutting_down) {
+		reply_error(c, t->id, "shutting_down", "the daemon is shutting down");
+	} else if (c) {
+		struct vms_cc_plan plan;
+		vms_cc_plan((int)t->args.n, t->args.v, &plan);
+		int e = cc_compile(s, c, t, &plan);
+		vms_cc_plan_free(&plan);
+		if (e == 0)
+			return;
+	}
+	if (c)
+		conn_done(s, c);
+	tjob_free(t);
+}
+
+/* 1 when every file the store's manifest names holds the bytes it records here, with
+ * *here the manifest as this machine records them; one read of each file. */
+static int cc_manifest_here(const struct cc_manifest *m, const char *cwd, struct vms_buf *here)
+{
+	struct vms_argv paths = { 0 };
+	for (size_t i = 0; i < m->n; i++)
+		vms_argv_push(&paths, m->v[i].path);
+	struct cc_manifest h;
+	int made = cc_manifest_make(&paths, cwd, cc_wall_ns(), &h) == 0;
+	vms_argv_free(&paths);
+	int ok = made && h.n == m->n;
+	for (size_t i = 0; ok && i < m->n; i++)
+		ok = h.v[i].hash.lo == m->v[i].hash.lo && h.v[i].hash.hi == m->v[i].hash.hi;
+	if (made && ok)
+		cc_manifest_encode(&h, here);
+	if (made)
+		cc_manifest_free(&h);
+	else if ((ok = cc_manifest_holds(m, cwd)))
+		cc_manifest_encode(m, here); /* a file changed just now, or dated ahead */
+	return ok;
+}
+
+static int cc_remote_answer(void *arg, const void *d, size_t n)
+{
+	struct tjob *t = arg;
+	struct server *s = t->s;
+	struct trusted *tr = s->trusted;
+	t->get = NULL;
+	struct cc_answer a;
+	if (!d || cc_answer_decode(d, n, &a) < 0) {
+		cc_remote_miss(s, t);
+		return 0;
+	}
+	cc_remote_end(tr, t);
+	struct conn *c = conn_by_id(s, t->conn_id);
+	if (c) {
+		tr->remote_hits++;
+		cc_serve(c, t, &a, "remote");
+		conn_done(s, c); /* the reply goes out before the local writes */
+		vms_cache_count(s->cache_dir, "cc", "remote_hit");
+	}
+	keep_local(s, t->akey, d, n);
+	keep_local(s, t->key1, t->man.data, t->man.len);
+	cc_answer_free(&a);
+	tjob_free(t);
+	return 1;
+}
+
+static int cc_remote_manifest(void *arg, const void *d, size_t n)
+{
+	struct tjob *t = arg;
+	struct server *s = t->s;
+	t->get = NULL;
+	struct cc_manifest m;
+	if (!d || cc_manifest_decode(d, n, &m) < 0) {
+		cc_remote_miss(s, t);
+		return 0;
+	}
+	vms_buf_free(&t->man);
+	if (conn_by_id(s, t->conn_id) && cc_manifest_here(&m, t->cwd, &t->man)) {
+		t->akey = cc_answer_key(t->key1, &m);
+		t->get = remote_tier_get(s, t->akey, cc_remote_answer, t);
+	}
+	cc_manifest_free(&m);
+	if (!t->get)
+		cc_remote_miss(s, t);
+	return 1;
+}
+
+/* After a local miss: 1 when the store was asked (the client waits; the answer or a
+ * worker follows), 0 when it is not to be (no tier, or the store is being skipped). */
+static int cc_remote_ask(struct server *s, struct conn *c, struct tjob *t)
+{
+	struct trusted *tr = s->trusted;
+	t->get = remote_tier_get(s, t->key1, cc_remote_manifest, t);
+	if (!t->get)
+		return 0;
+	tr->looking++;
+	t->next = tr->jobs;
+	tr->jobs = t;
+	c->waiting = 1;
+	return 1;
+}
+
+/* The hits into the cache's stats file (`vmslim cache --stats`). A timer due at once
+ * fires after the pass's replies have been sent: rewriting that file costs more than the
+ * rest of a hit (ext4 flushes a file truncated to nothing when it is closed), and the
+ * client need not wait for it. */
+static void flush_hit_counts(struct server *s)
+{
+	struct trusted *tr = s->trusted;
+	for (; tr->hits_uncounted; tr->hits_uncounted--)
+		vms_cache_count(s->cache_dir, "cc", "hit");
+}
+
+static double count_hits(struct loop *lp, uint64_t id, void *data)
+{
+	(void)lp, (void)id;
+	flush_hit_counts(data);
+	return LOOP_TIMER_DONE;
 }
 
 static void cc_request(struct server *s, struct conn *c, struct json_object *req,
@@ -526,27 +787,17 @@ static void cc_request(struct server *s, struct conn *c, struct json_object *req
 	t->cacheable = !mmd && cc_key1(s, t, &plan) == 0;
 	if (t->cacheable && cc_from_cache(s, c, t)) {
 		tr->hits++;
-		vms_cache_count(s->cache_dir, "cc", "hit");
+		/* counted on disk once the reply has gone (count_hits) */
+		if (!tr->hits_uncounted++)
+			loop_add_timer(s->lp, vms_now_ms(), count_hits, s);
 		goto out;
 	}
-	tr->misses++;
-	vms_cache_count(s->cache_dir, "cc", "miss");
-	if (t->slim)
-		t->ctx = slim_ctx_for(s, t->cwd, &plan);
-	t->seal = s->pch_seal;
-	struct limits lim = { .wall_ms = TRUSTED_WALL_MS };
-	int e = worker_watch_start(&t->run, s->lp, cc_worker, t, &lim, cc_done);
-	if (e < 0) {
-		char *m = vms_xasprintf("cannot start a worker: %s", strerror(-e));
-		reply_error(c, id, "internal", m);
-		free(m);
+	if (t->cacheable && cc_remote_ask(s, c, t)) {
+		t = NULL; /* answered, or compiled, once the store has spoken */
 		goto out;
 	}
-	tr->running++;
-	t->next = tr->jobs;
-	tr->jobs = t;
-	c->waiting = 1;
-	t = NULL;
+	if (cc_compile(s, c, t, &plan) == 0)
+		t = NULL;
 out:
 	vms_cc_plan_free(&plan);
 	if (t)
@@ -563,7 +814,7 @@ static double idle_tick(struct loop *lp, uint64_t id, void *data)
 	if (s->shutting_down)
 		return LOOP_TIMER_DONE;
 	double now = vms_now_ms(), idle = 1000.0 * s->o->exit_idle_s;
-	if (tr->running || s->running || s->queued || s->checking)
+	if (tr->running || tr->looking || s->running || s->queued || s->checking)
 		tr->last = now; /* work in flight is use */
 	if (now - tr->last >= idle) {
 		server_begin_shutdown(s, "idle");
@@ -579,6 +830,8 @@ int trusted_open(struct server *s)
 	if (s->o->user_mode && s->o->exit_idle_s > 0)
 		s->trusted->timer = loop_add_timer(s->lp, vms_now_ms() + 1000.0 * s->o->exit_idle_s,
 						   idle_tick, s);
+	if (s->o->user_mode)
+		s->trusted->snaps = snap_pool_new(s, env_names);
 	return 0;
 }
 
@@ -587,26 +840,29 @@ void trusted_close(struct server *s)
 	struct trusted *tr = s->trusted;
 	if (!tr)
 		return;
-	if (tr->hits + tr->misses)
-		server_log(s, "cc: %llu requests, %llu answered from the cache, %llu compiled "
-			      "(%llu not cacheable)", (unsigned long long)tr->cc_requests,
-			   (unsigned long long)tr->hits, (unsigned long long)tr->misses,
+	cc_memo_clear();
+	flush_hit_counts(s);
+	if (tr->hits + tr->misses + tr->remote_hits)
+		server_log(s, "cc: %llu requests, %llu answered from the cache, %llu from the "
+			      "remote, %llu compiled (%llu not cacheable)",
+			   (unsigned long long)tr->cc_requests, (unsigned long long)tr->hits,
+			   (unsigned long long)tr->remote_hits, (unsigned long long)tr->misses,
 			   (unsigned long long)tr->uncacheable);
 	while (tr->jobs) {
 		struct tjob *t = tr->jobs;
 		tr->jobs = t->next;
+		remote_tier_cancel(s, t->get); /* a no-op once the tier has closed */
 		worker_watch_stop(&t->run);
 		tjob_free(t);
 	}
 	while (tr->slims) {
 		struct slim_slot *sl = tr->slims;
 		tr->slims = sl->next;
-		if (sl->ctx)
-			vms_slim_ctx_free(sl->ctx);
-		free(sl->key);
-		free(sl);
+		slim_slot_free(sl);
 	}
 	tcheck_pool_free(tr->checkers);
+	tfiles_pool_free(tr->files);
+	snap_pool_free(tr->snaps);
 	if (s->lp)
 		loop_del_timer(s->lp, tr->timer);
 	free(tr);
@@ -615,7 +871,9 @@ void trusted_close(struct server *s)
 
 size_t trusted_running(const struct server *s)
 {
-	return s->trusted ? s->trusted->running : 0;
+	return s->trusted ? s->trusted->running + s->trusted->looking +
+				    tfiles_running(s->trusted->files)
+			  : 0;
 }
 
 void trusted_touch(struct server *s)
@@ -631,19 +889,23 @@ int trusted_request(struct server *s, struct conn *c, struct json_object *req,
 		tcheck_request(s, c, req, id, &s->trusted->checkers);
 		return 1;
 	}
-	if (!op || strcmp(op, "cc"))
+	if (!op || (strcmp(op, "cc") && strcmp(op, "extract_file") && strcmp(op, "build_file")))
 		return 0;
 	if (!s->o->user_mode) {
-		reply_error(c, id, "refused",
-			    "\"cc\" reads files by path: only a per-user daemon (serve --user) "
-			    "serves it");
+		char *m = vms_xasprintf("\"%s\" reads files by path: only a per-user daemon "
+					"(serve --user) serves it", op);
+		reply_error(c, id, "refused", m);
+		free(m);
 		return 1;
 	}
 	if (s->shutting_down) {
 		reply_error(c, id, "shutting_down", "the daemon is shutting down");
 		return 1;
 	}
-	cc_request(s, c, req, id);
+	if (strcmp(op, "cc"))
+		tfiles_request(s, c, req, id, op, &s->trusted->files);
+	else
+		cc_request(s, c, req, id);
 	return 1;
 }
 
@@ -656,10 +918,16 @@ void trusted_stats_json(struct server *s, struct json_object *o)
 	json_object_object_add(cc, "requests", json_object_new_uint64(tr->cc_requests));
 	json_object_object_add(cc, "hits", json_object_new_uint64(tr->hits));
 	json_object_object_add(cc, "misses", json_object_new_uint64(tr->misses));
+	/* misses: compiles; remote_*: local misses answered by the remote tier, or compiled
+	 * after asking it */
+	json_object_object_add(cc, "remote_hits", json_object_new_uint64(tr->remote_hits));
+	json_object_object_add(cc, "remote_misses", json_object_new_uint64(tr->remote_misses));
 	json_object_object_add(cc, "stores", json_object_new_uint64(tr->stores));
 	json_object_object_add(cc, "not_cacheable", json_object_new_uint64(tr->uncacheable));
 	json_object_object_add(cc, "running", json_object_new_uint64(tr->running));
 	json_object_object_add(o, "cc", cc);
+	tfiles_stats_json(tr->files, o);
+	snap_pool_stats_json(tr->snaps, o);
 	json_object_object_add(o, "user_mode", json_object_new_boolean(1));
 	json_object_object_add(o, "exit_idle_s", json_object_new_int(s->o->exit_idle_s));
 }

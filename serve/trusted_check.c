@@ -55,7 +55,7 @@ void tcheck_pool_free(struct tcheck_pool *p)
 	free(p);
 }
 
-static int str_array(struct json_object *req, const char *k, struct vms_argv *out)
+int treq_strings(struct json_object *req, const char *k, struct vms_argv *out)
 {
 	struct json_object *a;
 	if (!json_object_object_get_ex(req, k, &a) || !a)
@@ -72,15 +72,16 @@ static int str_array(struct json_object *req, const char *k, struct vms_argv *ou
 	return 0;
 }
 
-static const char *opt_str(struct json_object *req, const char *k)
+const char *treq_str(struct json_object *req, const char *k)
 {
 	struct json_object *v;
-	if (!json_object_object_get_ex(req, k, &v) || !json_object_is_type(v, json_type_string))
+	if (!json_object_object_get_ex(req, k, &v) || !json_object_is_type(v, json_type_string) ||
+	    (size_t)json_object_get_string_len(v) != strlen(json_object_get_string(v)))
 		return NULL;
 	return json_object_get_string(v);
 }
 
-static int opt_int(struct json_object *req, const char *k)
+int treq_int(struct json_object *req, const char *k)
 {
 	struct json_object *v;
 	if (!json_object_object_get_ex(req, k, &v) || !json_object_is_type(v, json_type_int))
@@ -137,12 +138,12 @@ void tcheck_request(struct server *s, struct conn *c, struct json_object *req,
 	if (!*pool)
 		*pool = vms_xcalloc(1, sizeof(**pool));
 	struct tcheck_slot *want = vms_xcalloc(1, sizeof(*want));
-	const char *file = opt_str(req, "file"), *name = opt_str(req, "name");
-	const char *cwd = opt_str(req, "cwd"), *hdr = opt_str(req, "header");
-	const char *hdir = opt_str(req, "headers_dir");
+	const char *file = treq_str(req, "file"), *name = treq_str(req, "name");
+	const char *cwd = treq_str(req, "cwd"), *hdr = treq_str(req, "header");
+	const char *hdir = treq_str(req, "headers_dir");
 	if (!file || file[0] != '/' || !name || !cwd || cwd[0] != '/' || !hdir || hdir[0] != '/' ||
-	    (hdr && hdr[0] != '/') || str_array(req, "include_dirs", &want->incs) < 0 ||
-	    str_array(req, "defines", &want->defs) < 0) {
+	    (hdr && hdr[0] != '/') || treq_strings(req, "include_dirs", &want->incs) < 0 ||
+	    treq_strings(req, "defines", &want->defs) < 0) {
 		slot_free(want);
 		reply_error(c, id, "bad_request", "check_file needs file, name, cwd, headers_dir "
 						  "(absolute paths) and string arrays");
@@ -151,9 +152,9 @@ void tcheck_request(struct server *s, struct conn *c, struct json_object *req,
 	}
 	want->header = hdr ? vms_xstrdup(hdr) : NULL;
 	want->headers_dir = vms_xstrdup(hdir);
-	want->o.warnings = opt_int(req, "warnings");
-	want->o.time_limit_ms = opt_int(req, "time_limit_ms");
-	want->o.mem_limit = (size_t)opt_int(req, "mem_limit_mib") << 20;
+	want->o.warnings = treq_int(req, "warnings");
+	want->o.time_limit_ms = treq_int(req, "time_limit_ms");
+	want->o.mem_limit = (size_t)treq_int(req, "mem_limit_mib") << 20;
 	struct vms_buf k = { 0 };
 	vms_buf_printf(&k, "%s\x1f%s\x1f%d\x1f%d\x1f%zu", hdr ? hdr : "", hdir,
 		       want->o.warnings, want->o.time_limit_ms, want->o.mem_limit);
@@ -184,7 +185,7 @@ void tcheck_request(struct server *s, struct conn *c, struct json_object *req,
 	 * cwd-relative ones for what it would have opened through a relative directory */
 	diags_rename(&r.diags, file, name);
 	struct vms_argv strip = { 0 };
-	str_array(req, "relative_dirs", &strip);
+	treq_strings(req, "relative_dirs", &strip);
 	size_t cl = strlen(cwd);
 	for (size_t i = 0; i < r.diags.n; i++) {
 		char *f = r.diags.v[i].file;

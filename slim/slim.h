@@ -45,6 +45,17 @@ struct vms_slim_build_opts {
 int vms_slim_build(const struct vms_slim_build_opts *o, struct vms_build_result *r,
 		   struct vms_diags *d);
 
+/* The full header vms_slim_build would derive b's slim header from (absolute; the daemon's
+ * key of its warm context), or NULL when the slim path does not apply to b. Owned. */
+char *vms_slim_full_header(const struct vms_build_opts *b);
+
+/* The build a command makes of b with --slim (so, whose .build is ignored) or without
+ * (so NULL): vms_slim_build, and where that does not apply (2), vms_build(b) with
+ * *slim_why (owned) saying why. Returns as vms_build(); *slim_why NULL when the slim path
+ * answered or was not asked for. */
+int vms_slim_or_full_build(const struct vms_build_opts *b, const struct vms_slim_build_opts *so,
+			   struct vms_build_result *r, struct vms_diags *d, char **slim_why);
+
 /* The slim header one program needs (what `extract --from PROG` prints), from a warm
  * context. *out owned, NUL-terminated. 0, or -1 with diagnostics. */
 int vms_slim_extract(struct vms_slim_ctx *c, const char *source, const char *const *flags,

@@ -275,24 +275,9 @@ static char *find_helper(const struct vms_tcc_opts *o)
 	const char *env = getenv("VMSLIM_TCC_HELPER");
 	if (env && *env)
 		return vms_xstrdup(env);
-	char exe[4096];
-	ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
-	if (n > 0) {
-		exe[n] = 0;
-		char *dir = vms_dirname(exe);
-		/* beside it (the build tree), then where an install under any prefix puts it
-		 * (PREFIX/bin/vmslim, PREFIX/libexec/vmslim/): packages move the prefix */
-		const char *const rel[] = { "", "/../libexec/vmslim" };
-		for (size_t i = 0; i < sizeof(rel) / sizeof(rel[0]); i++) {
-			char *p = vms_xasprintf("%s%s/%s", dir, rel[i], VMS_TCC_HELPER_NAME);
-			if (access(p, X_OK) == 0) {
-				free(dir);
-				return p;
-			}
-			free(p);
-		}
-		free(dir);
-	}
+	char *p = vms_find_beside_exe(VMS_TCC_HELPER_NAME, X_OK);
+	if (p)
+		return p;
 	if (access(VMSLIM_TCC_HELPER_BUILD, X_OK) == 0)
 		return vms_xstrdup(VMSLIM_TCC_HELPER_BUILD);
 	return vms_xstrdup(VMSLIM_TCC_HELPER_INSTALL);

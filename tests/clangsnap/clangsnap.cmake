@@ -39,3 +39,15 @@ add_test(NAME clangsnap_parallel
 list(APPEND csnap_tests clangsnap_progs_pch clangsnap_kill clangsnap_parallel)
 set_tests_properties(${csnap_tests} PROPERTIES LABELS clangsnap ENVIRONMENT "${csnap_env}"
   SKIP_RETURN_CODE 77 TIMEOUT 600)
+
+# clangsnap_daemon_<clang>: snapshots in the per-user daemon through `vmslim cc` (daemon.sh):
+# objects and -MD files byte-identical to plain clang's, errors, a killed snapshot, a
+# changed header, another clang, a #define first, no process left (clang 14 and clang-19)
+foreach(c clang clang-19)
+  string(REPLACE "-" "" cname ${c})
+  add_test(NAME clangsnap_daemon_${cname}
+    COMMAND sh ${CMAKE_CURRENT_LIST_DIR}/daemon.sh ${VMSLIM_BIN} ${VMLINUX_6_18} ${VMSLIM_PROGS_DIR}
+            ${csnap_out}/daemon-${c} ${c})
+  set_tests_properties(clangsnap_daemon_${cname} PROPERTIES LABELS clangsnap SKIP_RETURN_CODE 77
+    TIMEOUT 600)
+endforeach()

@@ -57,3 +57,14 @@ cc_stats() {
 }
 
 nprogs() { ls "$PROGS_DIR"/*.bpf.c | wc -l; }
+
+# A working copy in $W/w (entered): the programs, the header beside them, bad.bpf.c (a
+# member typo: an error in the program), and HDRS, the shipped headers.
+work_tree() {
+	mkdir -p "$W/w"
+	cd "$W/w" || exit 1
+	cp "$PROGS_DIR"/*.bpf.c .
+	cp "$VMLINUX_DIR/vmlinux.h" .
+	HDRS=$(cd "$HERE/../../headers" && pwd)
+	printf '#include "vmlinux.h"\nint f(struct task_struct *t) { return t->pidd; }\n' > bad.bpf.c
+}

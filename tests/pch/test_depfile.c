@@ -76,6 +76,10 @@ static void test_format(void)
 	text = pch_dep_format(&targets, &few, 1, "prog.c");
 	CHECK(!strcmp(text, "prog.o: prog.c a\\ b.h\n\na\\ b.h:\n"), "-MP layout: '%s'", text);
 	free(text);
+	text = pch_dep_format(&targets, &few, VMS_DEP_PHONY_TIGHT, "prog.c");
+	CHECK(!strcmp(text, "prog.o: prog.c a\\ b.h\na\\ b.h:\n"), "clang 19's -MP layout: '%s'",
+	      text);
+	free(text);
 	vms_argv_free(&few);
 	vms_argv_free(&targets);
 	vms_argv_free(&deps);
@@ -109,6 +113,11 @@ static void test_rewrite(void)
 	/* -MP: clang's phony list is rebuilt from the dependencies */
 	check_rewrite("-MP shape", "prog.o: /h/vmlinux.h prog.c x.h\n\n/h/vmlinux.h:\n\nprog.c:\n",
 		      NULL, "/h/vmlinux.h", "prog.o: prog.c /h/vmlinux.h x.h\n\n/h/vmlinux.h:\n\nx.h:\n");
+	/* clang 19 writes -MP's rules without blank lines: the rule ends at its first newline
+	 * that no backslash continues, and the layout is kept */
+	check_rewrite("-MP shape, clang 19",
+		      "prog.o: /h/vmlinux.h prog.c \\\n x.h\n/h/vmlinux.h:\nprog.c:\n", NULL,
+		      "/h/vmlinux.h", "prog.o: prog.c /h/vmlinux.h x.h\n/h/vmlinux.h:\nx.h:\n");
 	/* a header named otherwise: the PCH's input goes, the shim becomes the header */
 	check_rewrite("shim", "prog.o: /h/slim.h prog.c /c/inc/k/vmlinux.h x.h\n",
 		      "/c/inc/k/vmlinux.h", "/h/slim.h", "prog.o: prog.c /h/slim.h x.h\n");
