@@ -21,17 +21,9 @@ done
 "$VMSLIM" build -v --slim execsnoop.bpf.c -o d.o -- -I"$HDRS" 2>d.err
 grep -q 'warm' d.err || { cat d.err; fail "the daemon's slim build was not warm"; }
 for mode in "" --slim; do
-	rm -f d.o p.o
-	"$VMSLIM" build $mode bad.bpf.c -o d.o -- -I"$HDRS" 2>d.err; echo "exit $?" >>d.err
-	VMSLIM_NO_DAEMON=1 "$VMSLIM" build $mode bad.bpf.c -o p.o -- -I"$HDRS" 2>p.err
-	echo "exit $?" >>p.err
-	cmp -s d.err p.err || { diff d.err p.err; fail "bad.bpf.c $mode: messages differ"; }
-	grep -q 'exit 1' d.err || fail "bad.bpf.c $mode: exit status is not 1"
-	[ ! -e d.o ] || fail "bad.bpf.c $mode: an object was left"
+	same_failure "bad.bpf.c $mode" d.o "$VMSLIM" build $mode bad.bpf.c -o d.o -- -I"$HDRS"
 done
-S=$(sock)
-[ -S "$S" ] || fail "no daemon answered"
-st=$("$VMSLIM" client -s "$S" raw '{"op":"stats"}')
+st=$(daemon_stats)
 echo "$st" | grep -q '"build":{"requests":[1-9]' || fail "the daemon's stats count no builds"
 echo "$st" | grep -q '"slim_warm":[1-9]' || fail "no slim build was served warm"
 echo "build: $n programs with and without --slim, the daemon's objects are the in-process ones"

@@ -19,17 +19,9 @@ done
 	fail "JSON extract through the daemon failed"
 grep -q '"types_kept":' d.json || fail "no stats in the JSON document"
 for f in bad.bpf.c missing.bpf.c; do
-	rm -f d.h p.h
-	"$VMSLIM" extract --header vmlinux.h --from $f -o d.h -- -I"$HDRS" 2>d.err; echo "exit $?" >>d.err
-	VMSLIM_NO_DAEMON=1 "$VMSLIM" extract --header vmlinux.h --from $f -o p.h -- -I"$HDRS" 2>p.err
-	echo "exit $?" >>p.err
-	cmp -s d.err p.err || { diff d.err p.err; fail "$f: messages differ"; }
-	grep -q 'exit 1' d.err || fail "$f: exit status is not 1"
-	[ ! -e d.h ] || fail "$f: an output file was left"
+	same_failure "$f" d.h "$VMSLIM" extract --header vmlinux.h --from $f -o d.h -- -I"$HDRS"
 done
-S=$(sock)
-[ -S "$S" ] || fail "no daemon answered"
-st=$("$VMSLIM" client -s "$S" raw '{"op":"stats"}')
+st=$(daemon_stats)
 echo "$st" | grep -q '"extract":{"requests":[1-9]' || fail "the daemon's stats count no extracts"
 echo "$st" | grep -q '"extract":{"requests":[0-9]*,"warm":[1-9]' ||
 	fail "no extract was served from a warm context"

@@ -68,3 +68,25 @@ work_tree() {
 	HDRS=$(cd "$HERE/../../headers" && pwd)
 	printf '#include "vmlinux.h"\nint f(struct task_struct *t) { return t->pidd; }\n' > bad.bpf.c
 }
+
+# A command that must fail the same way through the daemon and in process: the same
+# messages and exit status 1, and no OUT file left by either.
+# Usage: same_failure WHAT OUT COMMAND... (OUT is the file COMMAND would write)
+same_failure() {
+	what=$1 out=$2
+	shift 2
+	rm -f "$out"
+	"$@" 2>d.err; echo "exit $?" >>d.err
+	[ ! -e "$out" ] || fail "$what: a file was left through the daemon"
+	VMSLIM_NO_DAEMON=1 "$@" 2>p.err; echo "exit $?" >>p.err
+	[ ! -e "$out" ] || fail "$what: a file was left in process"
+	cmp -s d.err p.err || { diff d.err p.err; fail "$what: messages differ"; }
+	grep -q 'exit 1' d.err || fail "$what: exit status is not 1"
+}
+
+# The daemon's stats reply (its socket found by sock()).
+daemon_stats() {
+	S=$(sock)
+	[ -S "$S" ] || fail "no daemon answered"
+	"$VMSLIM" client -s "$S" raw '{"op":"stats"}'
+}
