@@ -181,7 +181,11 @@ static void add_answer(const struct fjob *x, const struct vms_result *r, struct 
 							    t, (int)(r->obj_len - sizeof(st))));
 		json_object_object_add(o, "stats", stats_json(&st));
 	} else if (x->op == F_BUILD && r->obj) {
-		struct json_object *b = json_tokener_parse((const char *)r->obj);
+		/* the worker's bytes, not NUL-terminated once decoded */
+		struct json_tokener *tok = json_tokener_new();
+		struct json_object *b = json_tokener_parse_ex(tok, (const char *)r->obj,
+							     (int)r->obj_len);
+		json_tokener_free(tok);
 		if (b)
 			json_object_object_add(o, "build", b);
 	}
