@@ -177,13 +177,11 @@ static int load_object(const char *obj, int verbose)
 /* ---- the build through the per-user daemon ------------------------------------------ */
 
 /* The environment that changes what clang reads: a build under it stays in this process
- * (the daemon has its own environment). */
+ * (the daemon has its own environment, and build_file carries none). */
 static int env_reaches_clang(void)
 {
-	static const char *const names[] = { "CPATH", "C_INCLUDE_PATH", "SOURCE_DATE_EPOCH",
-					     "CCC_OVERRIDE_OPTIONS", NULL };
-	for (size_t i = 0; names[i]; i++)
-		if (getenv(names[i]))
+	for (size_t i = 0; vms_cc_env_names[i]; i++)
+		if (getenv(vms_cc_env_names[i]))
 			return 1;
 	return 0;
 }

@@ -92,11 +92,6 @@ static int is_clang(const char *compiler)
 	return !strncmp(vms_basename(compiler), "clang", 5);
 }
 
-/* The environment that reaches clang and may change its answer (the daemon keys it). */
-static const char *const env_sent[] = { "CPATH", "C_INCLUDE_PATH", "CPLUS_INCLUDE_PATH",
-					"OBJC_INCLUDE_PATH", "SOURCE_DATE_EPOCH",
-					"CCC_OVERRIDE_OPTIONS", NULL };
-
 static int write_b64(int fd, struct json_object *reply, const char *k)
 {
 	struct json_object *v;
@@ -139,9 +134,9 @@ static int via_daemon(const char *clang, const char *cache, int slim, int verify
 	umask(um);
 	json_object_object_add(req, "umask", json_object_new_int((int)um));
 	struct json_object *env = json_object_new_object();
-	for (size_t i = 0; env_sent[i]; i++)
-		if (getenv(env_sent[i]))
-			json_object_object_add(env, env_sent[i], json_object_new_string(getenv(env_sent[i])));
+	for (size_t i = 0; vms_cc_env_names[i]; i++)
+		if (getenv(vms_cc_env_names[i]))
+			json_object_object_add(env, vms_cc_env_names[i], json_object_new_string(getenv(vms_cc_env_names[i])));
 	json_object_object_add(req, "env", env);
 	free(abs_clang);
 	struct vms_user_call call = { 0 };

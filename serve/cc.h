@@ -49,6 +49,11 @@ void vms_cc_answer_free(struct vms_cc_answer *a);
 
 enum { VMS_CC_DONE = 0, VMS_CC_EXEC = 1 };
 
+/* The environment a BPF compile sees that can change its answer (NULL-terminated): the
+ * client sends it, the daemon keys and sets it; a build whose client cannot send it
+ * stays in process. */
+extern const char *const vms_cc_env_names[];
+
 /* Compiles a BPF command line (vms_cc_plan says it is one) through the PCH path (or the
  * slim path with slim); what that cannot answer — a compile error, whose messages must be
  * clang's own, or a program the path does not apply to — runs under plain clang (capture)

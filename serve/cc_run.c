@@ -9,6 +9,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+const char *const vms_cc_env_names[] = { "CPATH", "C_INCLUDE_PATH", "CPLUS_INCLUDE_PATH",
+					 "OBJC_INCLUDE_PATH", "SOURCE_DATE_EPOCH",
+					 "CCC_OVERRIDE_OPTIONS", NULL };
+
 void vms_cc_answer_free(struct vms_cc_answer *a)
 {
 	free(a->out);
@@ -40,48 +44,15 @@ char *vms_cc_dep_path(const struct vms_cc_plan *p, int *mmd)
 
 void vms_cc_dep_parse(const char *s, size_t len, struct vms_argv *out)
 {
-	const char *end = s + len, *p = s;
-	/* the targets end at the first ':' followed by a blank or the end of the line */
-	for (; p < end; p++) {
-		if (*p == '\\' && p + 1 < end) {
-			p++;
-			continue;
-		}
-		if (*p == ':' && (p + 1 == end || p[1] == ' ' || p[1] == '\t' || p[1] == '\n' ||
-				  p[1] == '\r'))
-			break;
+	struct vms_argv targets = { 0 }, deps = { 0 };
+	vms_dep_rule(s, len, &targets, &deps);
+	for (size_t i = 0; i < deps.n; i++) {
+		char *u = vms_dep_unescape(deps.v[i]);
+		vms_argv_push(out, u);
+		free(u);
 	}
-	if (p >= end)
-		return;
-	struct vms_buf t = { 0 };
-	for (p++; p <= end; p++) {
-		int stop = p == end || *p == '\n';
-		int sep = stop || *p == ' ' || *p == '\t' || *p == '\r';
-		if (!stop && *p == '\\' && p + 1 < end) {
-			if (p[1] == '\n' || (p[1] == '\r' && p + 2 < end && p[2] == '\n')) {
-				p += p[1] == '\r' ? 2 : 1;
-				sep = 1;
-			} else if (p[1] == ' ' || p[1] == '#' || p[1] == '\\') {
-				vms_buf_append(&t, p + 1, 1);
-				p++;
-				continue;
-			}
-		} else if (!stop && *p == '$' && p + 1 < end && p[1] == '$') {
-			vms_buf_append(&t, p, 1);
-			p++;
-			continue;
-		}
-		if (!sep) {
-			vms_buf_append(&t, p, 1);
-			continue;
-		}
-		if (t.len)
-			vms_argv_push(out, t.data);
-		vms_buf_free(&t);
-		if (stop)
-			break;
-	}
-	vms_buf_free(&t);
+	vms_argv_free(&targets);
+	vms_argv_free(&deps);
 }
 
 static int has_md(const struct vms_cc_plan *p)

@@ -29,12 +29,6 @@
 #define TRUSTED_WALL_MS (10 * 60 * 1000)
 #define MAX_ARGS 4096
 
-/* The environment a compile sees that can change its answer: sent by the client, keyed,
- * and set in the worker (everything else is the daemon's own). */
-static const char *const env_names[] = { "CPATH", "C_INCLUDE_PATH", "CPLUS_INCLUDE_PATH",
-					 "OBJC_INCLUDE_PATH", "SOURCE_DATE_EPOCH",
-					 "CCC_OVERRIDE_OPTIONS", NULL };
-
 struct slim_slot {
 	char *key;			/* cwd, header and flags */
 	struct vms_slim_ctx *ctx;	/* NULL: it could not be made (one-shot builds) */
@@ -188,8 +182,8 @@ static void cc_worker(void *arg, struct vms_result *r)
 		vms_diag_add(&r->diags, VMS_ERROR, t->cwd, 0, 0, "cannot enter: %s", strerror(errno));
 		return;
 	}
-	for (size_t i = 0; env_names[i]; i++)
-		unsetenv(env_names[i]);
+	for (size_t i = 0; vms_cc_env_names[i]; i++)
+		unsetenv(vms_cc_env_names[i]);
 	for (size_t i = 0; i < t->env.n; i++) {
 		char *eq = strchr(t->env.v[i], '=');
 		*eq = 0;
@@ -445,15 +439,6 @@ static struct vms_slim_ctx *slim_ctx_for(struct server *s, const char *cwd,
 
 /* ---- the cc op ----------------------------------------------------------------------- */
 
-static const char *str_member(struct json_object *o, const char *k)
-{
-	struct json_object *v;
-	if (!json_object_object_get_ex(o, k, &v) || !json_object_is_type(v, json_type_string) ||
-	    (size_t)json_object_get_string_len(v) != strlen(json_object_get_string(v)))
-		return NULL;
-	return json_object_get_string(v);
-}
-
 /* The request into t; NULL, or what is wrong with it. */
 static const char *vet_cc(struct server *s, struct json_object *req, struct tjob *t)
 {
@@ -468,8 +453,8 @@ static const char *vet_cc(struct server *s, struct json_object *req, struct tjob
 			return "\"args\" must hold strings without NUL bytes";
 		vms_argv_push(&t->args, json_object_get_string(a));
 	}
-	const char *cwd = str_member(req, "cwd"), *clang = str_member(req, "clang");
-	const char *cache = str_member(req, "cache_dir");
+	const char *cwd = treq_str(req, "cwd"), *clang = treq_str(req, "clang");
+	const char *cache = treq_str(req, "cache_dir");
 	if (!cwd || cwd[0] != '/')
 		return "\"cwd\" (an absolute path) is required";
 	if (!clang || clang[0] != '/')
@@ -488,10 +473,10 @@ static const char *vet_cc(struct server *s, struct json_object *req, struct tjob
 		t->umask_bits = (unsigned)json_object_get_int(v) & 0777;
 	struct json_object *je;
 	if (json_object_object_get_ex(req, "env", &je) && json_object_is_type(je, json_type_object))
-		for (size_t i = 0; env_names[i]; i++) {
-			const char *val = str_member(je, env_names[i]);
+		for (size_t i = 0; vms_cc_env_names[i]; i++) {
+			const char *val = treq_str(je, vms_cc_env_names[i]);
 			if (val)
-				vms_argv_pushf(&t->env, "%s=%s", env_names[i], val);
+				vms_argv_pushf(&t->env, "%s=%s", vms_cc_env_names[i], val);
 		}
 	return NULL;
 }
@@ -831,7 +816,7 @@ int trusted_open(struct server *s)
 		s->trusted->timer = loop_add_timer(s->lp, vms_now_ms() + 1000.0 * s->o->exit_idle_s,
 						   idle_tick, s);
 	if (s->o->user_mode)
-		s->trusted->snaps = snap_pool_new(s, env_names);
+		s->trusted->snaps = snap_pool_new(s, vms_cc_env_names);
 	return 0;
 }
 
