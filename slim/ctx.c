@@ -44,6 +44,13 @@ int vms_slim_ctx_new(const char *full_header, const char *const *flags, const ch
 		vms_slim_ctx_free(c);
 		return -1;
 	}
+	/* a context is known by its file's identity, and made on the daemon's loop: a
+	 * device or a pipe (/dev/zero) has neither an identity nor an end */
+	if (!S_ISREG(c->st.st_mode)) {
+		vms_diag_add(d, VMS_ERROR, full_header, 0, 0, "not a regular file");
+		vms_slim_ctx_free(c);
+		return -1;
+	}
 	if (vms_extract_ctx_new(full_header, flags, &c->x, d) < 0) {
 		vms_slim_ctx_free(c);
 		return -1;
